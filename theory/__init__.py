@@ -1,0 +1,1 @@
+"""Verified theory of SSD (numpy/scipy/sympy only; never imports torch)."""
