@@ -24,7 +24,10 @@ theory:
 	$(PY) -m theory.report
 
 reproduce:
+	$(PY) -m theory.report
 	$(PY) -m ssd.cli reproduce
+	$(PY) -m paper_figures.build figures
+	$(PY) -m paper_figures.build tables
 
 reproduce-quick:
 	$(PY) -m ssd.cli reproduce --quick
