@@ -1,0 +1,138 @@
+"""Where each artefact's numbers come from: this package's runs, the theory module, the paper's numbers.
+
+Guarantees:
+- `paper(name)` reads `paper_figures/data/<name>.yaml` (the paper's reported numbers) and checks that it
+  names its `source`; a missing file or field raises `DataError` naming the file and the field.
+- `ours(ctx, relpath, required)` returns a run's JSON result, or None when the file does not exist yet;
+  a file that exists but lacks a field, or holds a value of the wrong kind, raises `DataError`
+  (file, field, expectation). Rates in our JSON files are fractions in [0, 1]; `percent` converts them.
+- `theory(module)` imports `theory.<module>` or raises `Skip` with one line saying what is missing.
+- `Skip` means "no data for this artefact yet" (printed as one line by the build, not an error).
+
+Does not: run experiments or the theory; it only reads what exists.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"
+
+
+class DataError(ValueError):
+    """A data or result file that cannot be used; the message names the file, field and expectation."""
+
+
+class Skip(Exception):
+    """The artefact's data do not exist yet; the message is the one line the build prints."""
+
+
+@dataclass
+class Context:
+    out: Path = PACKAGE_DIR / "out"
+    results: Path = REPO_ROOT / "results"
+    experiments: Path = REPO_ROOT / "experiments"
+
+
+@dataclass
+class Built:
+    """What a script made: its files and, for the gallery, the sources actually used."""
+    paths: list[Path]
+    sources: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def paper(name: str) -> dict[str, Any]:
+    path = DATA_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise DataError(f"{path}: transcribed data file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise DataError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        raise DataError(f"{path}: field 'source': expected a string naming the table/figure and paper version")
+    data["_path"] = str(path.relative_to(REPO_ROOT))
+    return data
+
+
+def model_rows(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The `models` list of a transcribed table, keyed by model key."""
+    return {m["key"]: m for m in table["models"]}
+
+
+def _get(data: Any, dotted: str, path: Path) -> Any:
+    node = data
+    for part in dotted.split("/"):
+        if not isinstance(node, dict) or part not in node:
+            raise DataError(f"{path}: field '{dotted}': missing")
+        node = node[part]
+    return node
+
+
+def _check(value: Any, kind: str, dotted: str, path: Path) -> None:
+    def is_rate(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 <= x <= 1
+
+    def is_number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    ok = {
+        "rate": lambda v: is_rate(v),
+        "number": lambda v: is_number(v),
+        "rates": lambda v: isinstance(v, list) and len(v) > 0 and all(is_rate(x) for x in v),
+        "numbers": lambda v: isinstance(v, list) and len(v) > 0 and all(is_number(x) for x in v),
+        "rate_grid": lambda v: isinstance(v, list) and len(v) > 0
+        and all(isinstance(r, list) and all(is_rate(x) for x in r) for r in v),
+        "interval": lambda v: isinstance(v, list) and len(v) == 2 and all(is_rate(x) for x in v) and v[0] <= v[1],
+    }[kind]
+    if not ok(value):
+        expect = {"rate": "a number in [0, 1]", "number": "a finite number",
+                  "rates": "a non-empty list of numbers in [0, 1]", "numbers": "a non-empty list of numbers",
+                  "rate_grid": "a list of rows of numbers in [0, 1]",
+                  "interval": "[low, high] with 0 <= low <= high <= 1"}[kind]
+        raise DataError(f"{path}: field '{dotted}': expected {expect}, got {value!r}")
+
+
+def ours(ctx: Context, relpath: str, required: dict[str, str]) -> dict[str, Any] | None:
+    """A result JSON under `ctx.results`, with `required` fields ('a/b' paths -> kind) checked; None if absent."""
+    path = ctx.results / relpath
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from None
+    for dotted, kind in required.items():
+        _check(_get(data, dotted, path), kind, dotted, path)
+    data["_path"] = str(path)
+    return data
+
+
+def same_length(data: dict[str, Any], keys: list[str]) -> None:
+    """Check that parallel lists (e.g. an x axis and its series) of a result file have equal lengths."""
+    lengths = {k: len(_get(data, k, Path(data["_path"]))) for k in keys}
+    if len(set(lengths.values())) != 1:
+        raise DataError(f"{data['_path']}: fields {', '.join(keys)}: expected equal lengths, got {lengths}")
+
+
+def percent(x: float | list) -> Any:
+    return [percent(v) for v in x] if isinstance(x, list) else 100.0 * x
+
+
+def theory(module: str):
+    """`theory.<module>`, or Skip with one line if that part of the theory module has not landed."""
+    try:
+        return importlib.import_module(f"theory.{module}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("theory"):
+            raise Skip(f"theory/{module}.py is not available yet") from None
+        raise

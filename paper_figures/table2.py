@@ -1,0 +1,58 @@
+"""Table 2: LiveCodeBench v6/v5 pass@1 and pass@5 of each base model and its SSD student.
+
+Built from the transcribed Table 2 (`data/table2.yaml`); the Δ rows are recomputed from the base and SSD
+rows (the transcribed Δs are checked against them by the tests). When this package has run results
+(`results/*/summary.json`), a second table puts them beside the paper's rows.
+Does not: re-grade anything or recompute pass@k; it prints reported or already-computed numbers.
+"""
+from __future__ import annotations
+
+from paper_figures import style
+from paper_figures.sources import Built, Context, paper, ours
+
+TITLE = "Table 2: LiveCodeBench pass@k (%), base vs +SSD"
+SUMMARY_FIELDS = {f"{arm}/{k}/{f}": kind for arm in ("base", "ssd") for k in ("pass@1", "pass@5")
+                  for f, kind in (("value", "rate"), ("ci", "interval"))}
+
+
+def our_summaries(ctx: Context) -> list[dict]:
+    """Every `results/<run>/summary.json` this package has written, checked against the summary schema."""
+    found = sorted(ctx.results.glob("*/summary.json")) if ctx.results.exists() else []
+    return [ours(ctx, str(p.relative_to(ctx.results)), SUMMARY_FIELDS) for p in found]
+
+
+def _cell(summary: dict, arm: str, k: str) -> str:
+    entry = summary[arm][k]
+    lo, hi = entry["ci"]
+    return f"{100 * entry['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def build(ctx: Context) -> Built:
+    t2 = paper("table2")
+    header = ["Model", "v6 p@1 ALL", "E", "M", "H", "v6 p@5 ALL", "E", "M", "H",
+              "v5 p@1 ALL", "E", "M", "H", "v5 p@5 ALL", "E", "M", "H"]
+    rows = []
+    for m in t2["models"]:
+        star = "*" if m.get("later_revision_only") else ""
+        rows.append([m["name"] + star] + [style.fmt(v) for v in m["base"]])
+        rows.append(["+SSD" + star] + [style.fmt(v) for v in m["ssd"]])
+        rows.append(["Δ" + star] + [style.fmt(s - b, signed=True) for b, s in zip(m["base"], m["ssd"])])
+    notes = [f"Source: paper {t2['source']} (transcribed, {t2['_path']}); Δ recomputed as SSD − base.",
+             "* later revision only.",
+             *(f"Paper inconsistency ({i['model']}, {i['column']}): {i['note']}." for i in t2["inconsistencies"])]
+    paths = style.write_table(ctx.out, "table2", TITLE, header, rows, notes)
+    sources = [f"paper Table 2 ({t2['_path']})"]
+    runs = our_summaries(ctx)
+    if runs:
+        header_ours = ["Run (this package)", "base p@1", "SSD p@1", "Δ p@1", "base p@5", "SSD p@5", "Δ p@5"]
+        rows_ours = []
+        for s in runs:
+            deltas = [100 * (s["ssd"][k]["value"] - s["base"][k]["value"]) for k in ("pass@1", "pass@5")]
+            rows_ours.append([s["_path"].split("/")[-2], _cell(s, "base", "pass@1"), _cell(s, "ssd", "pass@1"),
+                              style.fmt(deltas[0], signed=True), _cell(s, "base", "pass@5"),
+                              _cell(s, "ssd", "pass@5"), style.fmt(deltas[1], signed=True)])
+        paths += style.write_table(ctx.out, "table2_ours", "Table 2 (this package's runs): pass@k (%) [95% CI]",
+                                   header_ours, rows_ours,
+                                   ["Values from " + ", ".join(s["_path"] for s in runs) + "."])
+        sources.append("our runs (" + ", ".join(s["_path"] for s in runs) + ")")
+    return Built(paths, sources)
