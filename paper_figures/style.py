@@ -69,6 +69,29 @@ def save_figure(fig, out: Path, name: str, footer: str) -> list[Path]:
     return paths
 
 
+def heatmap(ax, grid, x_values, y_values, *, xlabel: str, ylabel: str, title: str, fmt_cell: str = "{:.1f}",
+            vmin=None, vmax=None, mark=None):
+    """A labelled heatmap with every cell's value printed (rows = y_values); `mark` = (row, col) to outline."""
+    import numpy as np
+
+    grid = np.asarray(grid, dtype=float)
+    image = ax.imshow(grid, cmap=GRID_CMAP, aspect="auto", origin="lower", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(x_values)), [f"{x:.1f}" for x in x_values])
+    ax.set_yticks(range(len(y_values)), [f"{y:.1f}" for y in y_values])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(False)
+    middle = (np.nanmin(grid) + np.nanmax(grid)) / 2 if vmin is None else (vmin + vmax) / 2
+    size = 7 if grid.shape[1] <= 10 else 6
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, fmt_cell.format(v), ha="center", va="center", fontsize=size,
+                color="white" if v < middle else "black")
+    if mark is not None:
+        ax.add_patch(plt.Rectangle((mark[1] - 0.5, mark[0] - 0.5), 1, 1, fill=False, lw=2, ec="red"))
+    return image
+
+
 def fmt(value, digits: int = 1, signed: bool = False) -> str:
     """A table cell: numbers with fixed decimals (a real minus sign), text unchanged, None as an em dash."""
     if value is None:
