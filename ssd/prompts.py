@@ -1,0 +1,96 @@
+"""Prompt rendering by named style, and the one tokenization of prompts and completions.
+
+Styles (`STYLES`):
+- "paper": the paper's format (C.1): a system message asking for a Python solution in a markdown code
+  block, the problem statement as the user turn (plus the starter code when there is one), rendered with
+  the model's own chat template and the generation prompt. The paper does not publish its system text;
+  `PAPER_SYSTEM_PROMPT` is ours.
+- "official-chat": the official repository's LiveCodeBench-style user prompt (a stdin variant, and a
+  functional variant that shows the starter code), one user message, no system message, chat template.
+- "official-raw": the same text without any chat template (what the official data generation sends).
+  The instruction sentences are LiveCodeBench's wording as recipe.md §6 quotes it; the exact whitespace of
+  the official templates is not published there and is ours.
+
+Tokenization guarantee: `encode_prompt(tokenizer, text)` is how both generation backends and training
+turn a rendered prompt into ids, and `encode_example(tokenizer, prompt, completion)` returns
+(prompt ids, completion ids) tokenized *separately*, so training sees the prompt exactly as generation did
+(tokenizing prompt + completion as one string can merge tokens across the boundary, e.g. "\\n" + "\\n").
+A BOS token is added only when the tokenizer adds one and the text does not already start with it.
+
+Does not: truncate, or check lengths against a context window.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ssd.config import ConfigError
+from ssd.records import Problem
+
+STYLES = ("paper", "official-chat", "official-raw")
+
+PAPER_SYSTEM_PROMPT = (
+    "You are an expert Python programmer. Write a complete Python solution to the user's problem "
+    "and put it in a single markdown code block (```python ... ```)."
+)
+LCB_HEAD = (
+    "You will be given a question (problem specification) and will generate a correct Python program "
+    "that matches the specification and passes all tests."
+)
+LCB_STDIN_FORMAT = (
+    "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on "
+    "the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python "
+    "program runs, it reads the inputs, runs the algorithm and writes output to STDOUT."
+)
+LCB_STARTER_FORMAT = (
+    "You will use the following starter code to write the solution to the problem and enclose your code "
+    "within delimiters."
+)
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code.rstrip()}\n```"
+
+
+def paper_user_turn(problem: Problem) -> str:
+    if problem.starter_code.strip():
+        return f"{problem.question}\n\nUse this starter code:\n{fenced(problem.starter_code)}"
+    return problem.question
+
+
+def official_user_turn(problem: Problem) -> str:
+    if problem.starter_code.strip():
+        tail = f"{LCB_STARTER_FORMAT}\n{fenced(problem.starter_code)}"
+    else:
+        tail = f"{LCB_STDIN_FORMAT}\n{fenced('# YOUR CODE HERE')}"
+    return f"{LCB_HEAD}\n\nQuestion: {problem.question}\n\n{tail}\n\n"
+
+
+def chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    if not getattr(tokenizer, "chat_template", None):
+        raise ConfigError("prompt_style: this style needs a chat template and the tokenizer has none "
+                          "(use 'official-raw', or a model directory with a chat template)")
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def build_prompt(problem: Problem, style: str, tokenizer: Any) -> str:
+    """The rendered prompt text for `problem` in `style` (see the module docstring)."""
+    if style == "paper":
+        return chat(tokenizer, [{"role": "system", "content": PAPER_SYSTEM_PROMPT},
+                                {"role": "user", "content": paper_user_turn(problem)}])
+    if style == "official-chat":
+        return chat(tokenizer, [{"role": "user", "content": official_user_turn(problem)}])
+    if style == "official-raw":
+        return official_user_turn(problem)
+    raise ConfigError(f"prompt_style: expected one of {STYLES}, got {style!r}")
+
+
+def encode_prompt(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of a rendered prompt, as generation and training both see them."""
+    bos = getattr(tokenizer, "bos_token", None)
+    add_specials = not (bos and text.startswith(bos))
+    return list(tokenizer(text, add_special_tokens=add_specials)["input_ids"])
+
+
+def encode_example(tokenizer: Any, prompt: str, completion: str) -> tuple[list[int], list[int]]:
+    """(prompt ids, completion ids), tokenized separately so the boundary matches generation."""
+    return encode_prompt(tokenizer, prompt), list(tokenizer(completion, add_special_tokens=False)["input_ids"])
