@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.distributions import logsumexp
+
 GREEDY_BELOW = 1e-5
 
 
@@ -57,12 +59,6 @@ def _rows(logits) -> np.ndarray:
     if empty.any():
         raise ValueError(f"logits: row {int(np.argmax(empty))} is all -inf (no possible token)")
     return rows
-
-
-def _logsumexp(z: np.ndarray) -> np.ndarray:
-    """Row-wise log(sum(exp(z))) keeping dims; every row must have a finite entry."""
-    top = z.max(axis=-1, keepdims=True)
-    return top + np.log(np.exp(z - top).sum(axis=-1, keepdims=True))
 
 
 def descending_order(z: np.ndarray) -> np.ndarray:
@@ -116,7 +112,7 @@ def _kept_rows(rows, temperature, top_k, top_p, min_p, exact_k: bool) -> np.ndar
         masked = np.where(keep, z, -np.inf)
         order = descending_order(masked)
         ranked = np.take_along_axis(masked, order, axis=-1)
-        probs = np.exp(ranked - _logsumexp(ranked))
+        probs = np.exp(ranked - logsumexp(ranked, keepdims=True))
         mass_above = np.concatenate([np.zeros((len(z), 1)), np.cumsum(probs, axis=-1)[:, :-1]], axis=-1)
         keep_ranked = mass_above < top_p
         keep_ranked[:, 0] = True
@@ -145,7 +141,7 @@ def kept_support_tiebreak(logits, *, temperature: float = 1.0, top_k: int = 0, t
 
 def _logprobs_on(rows: np.ndarray, temperature: float, keep: np.ndarray) -> np.ndarray:
     z = np.where(keep, _tempered_rows(rows, temperature), -np.inf)
-    return z - _logsumexp(z)
+    return z - logsumexp(z, keepdims=True)
 
 
 def decode_logprobs(logits, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
