@@ -1,0 +1,102 @@
+"""What both SFT engines share about the model: loading, LoRA, weight-decay groups, the loss, the final save.
+
+Guarantees:
+- `load_tokenizer`/`load_model` accept a Hugging Face directory or hub id; a path to a `.gguf` file
+  loads the tokenizer (and model) with `gguf_file=`. Weights load in fp32: bf16 training autocasts over
+  fp32 master weights, so updates of relative size 1e-6 are not rounded away.
+- LoRA adapters (peft) are initialised under the run's seed, so both engines start from the same weights.
+- `decay_parameter_names`: every parameter decays except biases and the weights of normalisation
+  layers (Megatron's rule), judged by module class and name so that it holds under FSDP wrappers too.
+- `nll_sum`: the summed next-token NLL over labels != -100, computed in fp32; each engine divides it by
+  the number of loss tokens of the whole optimizer step (all micro-batches, all processes).
+- `save_final` writes a plain Hugging Face directory (LoRA merged in, fp32 master weights) that
+  transformers and vLLM load.
+
+Does not: choose a device or a parallelism (the engines do).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ssd.sft.config import SFTConfig
+
+
+def _source(path_or_id: str) -> tuple[str, dict[str, Any]]:
+    p = Path(path_or_id)
+    if p.suffix == ".gguf":
+        return str(p.parent), {"gguf_file": p.name}
+    return path_or_id, {}
+
+
+def load_tokenizer(path_or_id: str):
+    from transformers import AutoTokenizer  # noqa: PLC0415
+
+    source, kwargs = _source(path_or_id)
+    return AutoTokenizer.from_pretrained(source, **kwargs)
+
+
+def load_model(cfg: SFTConfig, weights: str | None = None, adapter: str | None = None):
+    """The model of `cfg` (weights from `weights` if given), with LoRA from `adapter` or freshly seeded."""
+    from transformers import AutoModelForCausalLM  # noqa: PLC0415
+
+    source, kwargs = _source(weights or cfg.model)
+    model = AutoModelForCausalLM.from_pretrained(
+        source, dtype=torch.float32, attn_implementation=cfg.attn_implementation, **kwargs
+    )
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
+    if cfg.lora is None:
+        return model
+    from peft import LoraConfig, PeftModel, get_peft_model  # noqa: PLC0415
+
+    if adapter is not None:
+        return PeftModel.from_pretrained(model, adapter, is_trainable=True)
+    torch.manual_seed(cfg.seed)
+    lora = LoraConfig(
+        r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+        target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
+def _is_norm(module: torch.nn.Module) -> bool:
+    return "norm" in type(module).__name__.lower()
+
+
+def decay_parameter_names(model: torch.nn.Module) -> list[str]:
+    names = []
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if param.requires_grad and not _is_norm(module) and not name.endswith("bias"):
+                names.append(f"{module_name}.{name}" if module_name else name)
+    return names
+
+
+def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    decay = set(decay_parameter_names(model))
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [
+        {"params": [p for n, p in trainable if n in decay], "weight_decay": weight_decay},
+        {"params": [p for n, p in trainable if n not in decay], "weight_decay": 0.0},
+    ]
+
+
+def nll_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Summed NLL of labels[:, 1:] given logits[:, :-1]; positions labelled -100 are ignored."""
+    return F.cross_entropy(
+        logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100, reduction="sum"
+    )
+
+
+def save_final(model, tokenizer, out_dir: Path) -> Path:
+    """Save `model` (a peft model is merged first) as a Hugging Face directory in its master dtype."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

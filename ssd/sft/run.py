@@ -1,0 +1,89 @@
+"""`train(cfg)`: read the data, build the examples, run the chosen engine, write the manifest.
+
+Guarantees:
+- A finished run (`<output_dir>/manifest.json` with `"complete": true`) is returned as is, never
+  retrained or overwritten; an output folder that holds another run (different identity fields of
+  `SFTConfig`) is refused with a `ConfigError`. An unfinished run of the same config resumes from its
+  latest checkpoint.
+- The manifest records the resolved config, the data files' hashes, the example statistics (including
+  over-long counts), the git state, package versions, device, world size and wall time.
+- Bad input (malformed record, zero-token example, impossible config) stops before any training with
+  one `RecordError`/`ConfigError`.
+
+Does not: decide where runs live (callers give `output_dir`, e.g. a `ssd.stages.Stage` folder).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ssd.config import ConfigError
+from ssd.runtime import configure_threads
+from ssd.sft.config import SFTConfig
+from ssd.sft.data import build_examples, data_files, read_records
+from ssd.stages import atomic_write_json, device_info, file_hash, git_state, package_versions, read_manifest
+
+RUN_CONFIG = "sft_config.json"
+
+
+def _check_same_run(cfg: SFTConfig, output_dir: Path) -> None:
+    path = output_dir / RUN_CONFIG
+    if not path.exists():
+        return
+    previous = json.loads(path.read_text(encoding="utf-8"))
+    current = json.loads(json.dumps(cfg.identity()))
+    if previous != current:
+        changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+        raise ConfigError(
+            f"{output_dir}: holds a run with a different config (fields {', '.join(changed)}); "
+            "choose another output_dir"
+        )
+
+
+def train(cfg: SFTConfig) -> Path:
+    """Train per `cfg` and return the final checkpoint, a Hugging Face directory."""
+    cfg.validate()
+    output_dir = Path(cfg.output_dir)
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    if cfg.engine == "loop" and world_size > 1:
+        raise ConfigError("engine: the loop engine runs in one process; use engine=distributed under a launcher")
+    _check_same_run(cfg, output_dir)
+    manifest = read_manifest(output_dir)
+    if manifest and manifest.get("complete"):
+        return Path(manifest["final"])
+    t0 = time.time()
+    configure_threads(cfg.threads or None)
+    from ssd.sft.modeling import load_tokenizer  # noqa: PLC0415 - torch/transformers only when training
+
+    files = data_files(cfg.data_paths())
+    records, where = read_records(files)
+    tokenizer = load_tokenizer(cfg.model)
+    examples, stats = build_examples(records, tokenizer, max_seq_len=cfg.max_seq_len, loss_on=cfg.loss_on,
+                                     overlong=cfg.overlong, where=where)
+    if is_main:
+        print(f"sft data: {stats.summary(cfg.max_seq_len)}", file=sys.stderr)
+        atomic_write_json(output_dir / RUN_CONFIG, cfg.identity())
+    logger_args = {
+        "log_file": Path(cfg.log_file) if cfg.log_file else output_dir / "train_log.jsonl",
+        "progress": cfg.progress, "report_to": cfg.report_to, "run_dir": output_dir,
+        "config": dataclasses.asdict(cfg),
+    }
+    if cfg.engine == "loop":
+        from ssd.sft import loop as engine  # noqa: PLC0415
+    else:
+        from ssd.sft import distributed as engine  # noqa: PLC0415
+    final = engine.run(cfg, examples, tokenizer, output_dir, logger_args)
+    if is_main:
+        atomic_write_json(output_dir / "manifest.json", {
+            "stage": "sft", "complete": True, "final": str(final), "config": dataclasses.asdict(cfg),
+            "inputs": {str(f): file_hash(f) for f in files}, "data": dataclasses.asdict(stats),
+            "world_size": world_size, "git": git_state(), "packages": package_versions(),
+            "device": device_info(), "wall_seconds": round(time.time() - t0, 3),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
+    return final
