@@ -1,0 +1,768 @@
+"""Isolated execution of untrusted Python programs: a pool of single-threaded fork servers.
+
+How a test runs. `Sandbox` starts `workers` supervisor processes: fresh interpreters (`python -I`) that are
+single-threaded and never execute untrusted code themselves. For every test a supervisor forks a child that, before
+the program's first line runs:
+- starts its own session and process group;
+- keeps only its own stdin (a real pipe carrying the test input), stdout and stderr (pipes drained by the
+  supervisor; stdout and results capped at `Limits.max_output_bytes`) and, for call-based tests, one result pipe;
+  every other inherited descriptor is closed;
+- sets rlimits on address space, CPU seconds, file size, processes/threads and core files;
+- works in a new empty temporary directory (also its HOME and TMPDIR) with a scrubbed environment;
+- when the supervisor runs as root, switches to an unprivileged uid/gid unique to that supervisor (so it cannot
+  signal the supervisor or the grader, or write to root-owned files) and is non-dumpable;
+- gets SIGKILL if its supervisor dies.
+Comparison of outputs never happens in the untrusted process: stdin programs return raw stdout, call-based programs
+return the encoded return value, and HumanEval's trusted `check` runs in a separate checker process that calls the
+candidate through a pipe and only ever receives plain builtin values (`decode_value`), so neither `sys.exit(0)`
+nor patched builtins nor an always-equal object can fake a pass.
+The supervisor kills the child's process group at the per-test timeout and as soon as the child exits, then kills
+every remaining descendant: supervisors are child subreapers, so processes that escape the group (setsid, double
+fork, threads) come back to the supervisor and are killed; as root, every process of the sandbox uid is killed.
+The temporary directory is removed and, as root, whatever the sandbox uid left in /tmp, /var/tmp and /dev/shm.
+Supervisors try to enter a new network namespace (empty: no network); `Sandbox.info["network_isolated"]` says
+whether that worked.
+
+Does not guarantee: protection against kernel exploits; isolation when not root (then a program runs as the
+grader's user: it can read and write that user's files and signal its processes, and the process limit is shared
+with the user's other processes); reading the filesystem (world-readable files stay readable); network isolation
+where namespaces are not permitted; exact CPU time accounting on an oversubscribed machine (timeouts are wall-clock).
+A fork server differs from a fresh interpreter in one way a program can observe: modules the supervisor imported
+are already in `sys.modules`.
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import ctypes
+import dataclasses
+import fcntl
+import io
+import json
+import math
+import os
+import resource
+import select
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import types
+from pathlib import Path
+from typing import Any, Iterator
+
+MODES = ("stdin", "call", "check")
+RAW_STATUSES = ("exited", "error", "timeout", "memory", "output_limit", "harness")
+EXIT_MEMORY = 3  # the child driver's exit code for an uncaught MemoryError
+EXIT_SETUP = 4  # the child could not enter the sandbox
+UID_BASE = 200_000  # sandbox uid = UID_BASE + supervisor pid (root only)
+SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
+SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+STDERR_TAIL = 2000
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
+CLONE_NEWNET = 0x40000000
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    per_test_timeout: float = 6.0  # wall seconds per test (LiveCodeBench's default)
+    program_timeout: float = 60.0  # wall seconds for all tests of one program together
+    memory_mb: int = 2048  # address space
+    max_output_bytes: int = 8 << 20  # stdout (and call results) per test
+    file_size_mb: int = 16
+    max_processes: int = 32  # processes and threads of the sandbox uid (root) or extra ones of the user
+
+    def __post_init__(self) -> None:
+        for name in ("per_test_timeout", "program_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name}: expected a positive number of seconds, got {getattr(self, name)}")
+        for name in ("memory_mb", "max_output_bytes", "file_size_mb", "max_processes"):
+            if not getattr(self, name) >= 1:
+                raise ValueError(f"Limits.{name}: expected a positive integer, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass
+class Job:
+    """One program and its tests. `inputs[i]` is the stdin text (stdin mode), the JSON text of the encoded argument
+    list (call mode), or ignored (check mode: one test, `checker` is trusted code defining `check(candidate)`)."""
+
+    mode: str
+    code: str
+    inputs: list[str]
+    entry_point: str = ""
+    checker: str = ""
+
+
+@dataclasses.dataclass
+class TestResult:
+    status: str  # one of RAW_STATUSES
+    seconds: float
+    stdout: str = ""
+    value: Any = None  # call mode: the encoded return value; check mode: the checker's report
+    detail: str = ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Values crossing process boundaries: builtin types only, so a decoded value cannot carry custom behaviour.
+
+def encode_value(value: Any) -> Any:
+    """A JSON-able tree for builtins (numbers.Integral/Real are converted); anything else raises TypeError."""
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if isinstance(value, (int, str)):  # subclasses such as IntEnum: their plain value
+        return int(value) if isinstance(value, int) else str(value)
+    if isinstance(value, float):
+        return {"float": repr(float(value))}
+    for container in (list, tuple, set, frozenset):
+        if isinstance(value, container):
+            return {container.__name__: [encode_value(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    for convert in (_as_int, _as_float):
+        converted = convert(value)
+        if converted is not None:
+            return encode_value(converted)
+    raise TypeError(f"cannot return a value of type {type(value).__name__}")
+
+
+def _as_int(value: Any) -> int | None:
+    import numbers  # noqa: PLC0415
+
+    return int(value) if isinstance(value, numbers.Integral) else None
+
+
+def _as_float(value: Any) -> float | None:
+    import numbers  # noqa: PLC0415
+
+    return float(value) if isinstance(value, numbers.Real) else None
+
+
+_CONTAINERS = {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}
+
+
+def decode_value(tree: Any) -> Any:
+    """Inverse of `encode_value`; builds builtin objects only. Malformed trees raise ValueError."""
+    if tree is None or type(tree) in (bool, int, str):
+        return tree
+    if isinstance(tree, dict) and len(tree) == 1:
+        (tag, body), = tree.items()
+        if tag == "float" and isinstance(body, str):
+            return float(body)
+        if tag in _CONTAINERS and isinstance(body, list):
+            return _CONTAINERS[tag](decode_value(v) for v in body)
+        if tag == "dict" and isinstance(body, list):
+            return {decode_value(k): decode_value(v) for k, v in body}
+        if tag == "bytes" and isinstance(body, str):
+            return bytes.fromhex(body)
+    raise ValueError(f"not an encoded value: {str(tree)[:80]}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inside the forked child.
+
+_PROGRAM_STREAMS: list[Any] = []  # the child's original stdout/stderr, flushed at exit even if replaced
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int, int]) -> None:
+    """Runs first in a forked child: session, descriptors, rlimits, directory, environment, identity."""
+    os.setsid()
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 64) for target, source in fds.items()}
+    for target, temp in moved.items():
+        os.dup2(temp, target)
+    keep = sorted(fds)
+    low = 0
+    for fd in keep + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]:
+        if fd > low:  # os.closerange(n, n) would close everything (close_range with high = -1)
+            os.closerange(low, fd)
+        low = fd + 1
+    cpu = math.ceil(limits.per_test_timeout) + 1
+    memory = limits.memory_mb << 20
+    processes = limits.max_processes if uid is not None else _user_process_count() + limits.max_processes
+    for rlimit, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
+                          (resource.RLIMIT_FSIZE, (limits.file_size_mb << 20,) * 2),
+                          (resource.RLIMIT_CORE, (0, 0)), (resource.RLIMIT_NOFILE, (256, 256)),
+                          (resource.RLIMIT_NPROC, (processes, processes))):
+        resource.setrlimit(rlimit, value)
+    os.chdir(workdir)
+    os.environ.clear()
+    os.environ.update(SANDBOX_ENV, HOME=workdir, TMPDIR=workdir)
+    tempfile.tempdir = None
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    sys.argv = ["solution.py"]
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                                                 encoding="utf-8", errors="replace")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+                                                   encoding="utf-8", errors="backslashreplace")
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+                                                   encoding="utf-8", errors="backslashreplace",
+                                                   line_buffering=True)
+    _PROGRAM_STREAMS[:] = [sys.stdout, sys.stderr]
+
+
+def _user_process_count() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+def _exit_like_python(code: int) -> None:
+    """What interpreter shutdown does (wait for threads, atexit, flush), then `_exit` without the worker's cleanup."""
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - the program's own shutdown failed
+        code = code or 1
+    for stream in (sys.stdout, sys.stderr, *_PROGRAM_STREAMS):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - e.g. the program closed stdout
+            code = code or 120
+    os._exit(code)
+
+
+def _run_untrusted(body: Any) -> None:
+    try:
+        body()
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except MemoryError:
+        code = EXIT_MEMORY
+    except BaseException:  # noqa: BLE001 - any exception of the program is its runtime error
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+        code = 1
+    _exit_like_python(code)
+
+
+def _load_program(code: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = "solution.py"
+    sys.modules[name] = module
+    exec(compile(code, "solution.py", "exec"), module.__dict__)  # noqa: S102 - inside the sandbox
+    return module
+
+
+def _find_callable(module: types.ModuleType, name: str) -> Any:
+    if "Solution" in module.__dict__:  # LiveCodeBench: class Solution methods, else a plain function
+        return getattr(module.Solution(), name)
+    return getattr(module, name)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _stdin_program(job: Job) -> None:
+    _run_untrusted(lambda: _load_program(job.code, "__main__"))
+
+
+def _call_program(job: Job, args_json: str) -> None:
+    def body() -> None:
+        function = _find_callable(_load_program(job.code, "solution"), job.entry_point)
+        value = function(*decode_value(json.loads(args_json)))
+        _write_all(3, json.dumps(encode_value(value)).encode())
+    _run_untrusted(body)
+
+
+def _serve_candidate(job: Job) -> None:
+    """Check mode, untrusted side: answer call requests (one JSON line each) from the checker on fd 3/4."""
+    def body() -> None:
+        function = getattr(_load_program(job.code, "solution"), job.entry_point)
+        requests = io.BufferedReader(io.FileIO(3, "r", closefd=False))
+        for line in requests:
+            try:
+                reply = {"value": encode_value(function(*decode_value(json.loads(line))))}
+            except MemoryError:
+                reply = {"error": "MemoryError", "memory": True}
+            except Exception as e:  # noqa: BLE001 - reported to the checker
+                reply = {"error": f"{type(e).__name__}: {e}"[:500]}
+            _write_all(4, (json.dumps(reply) + "\n").encode())
+    _run_untrusted(body)
+
+
+class CandidateFailure(BaseException):
+    """Raised in the checker when the candidate errs or dies; a BaseException so test code cannot swallow it."""
+
+
+def _run_checker(job: Job) -> None:
+    """Check mode, trusted side: run `check(candidate)` with a proxy; report the outcome on fd 5."""
+    requests = io.FileIO(3, "w", closefd=False)
+    replies = io.BufferedReader(io.FileIO(4, "r", closefd=False))
+
+    def candidate(*args: Any) -> Any:
+        _write_all(requests.fileno(), (json.dumps(encode_value(list(args))) + "\n").encode())
+        line = replies.readline()
+        if not line:
+            raise CandidateFailure("the candidate exited before answering")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise CandidateFailure(("memory: " if reply.get("memory") else "") + str(reply["error"]))
+        return decode_value(reply["value"])
+
+    try:
+        namespace: dict[str, Any] = {"__name__": "checker"}
+        exec(compile(job.checker, "checker.py", "exec"), namespace)  # noqa: S102 - trusted test code
+        namespace["check"](candidate)
+        report = {"outcome": "passed"}
+    except CandidateFailure as e:
+        report = {"outcome": "candidate_error", "detail": str(e)[:500]}
+    except BaseException as e:  # noqa: BLE001 - a failed assertion or an error in the test
+        report = {"outcome": "failed", "detail": f"{type(e).__name__}: {e}"[:500]}
+    _write_all(5, json.dumps(report).encode())
+    os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The supervisor (worker) side.
+
+class _Supervisor:
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.uid = UID_BASE + os.getpid() if os.geteuid() == 0 else None
+        self.devnull = os.open(os.devnull, os.O_RDWR)
+
+    def _fork(self, workdir: str, fds: dict[int, int], run: Any) -> int:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _enter_sandbox(self.limits, workdir, self.uid, fds)
+            except BaseException:  # noqa: BLE001 - reported on the child's stderr when it is already in place
+                try:
+                    os.write(2, traceback.format_exc().encode()[-STDERR_TAIL:])
+                finally:
+                    os._exit(EXIT_SETUP)
+            try:
+                run()
+            finally:
+                os._exit(EXIT_SETUP)
+        return pid
+
+    def run_job(self, job: Job) -> list[TestResult]:
+        results: list[TestResult] = []
+        program_deadline = time.monotonic() + self.limits.program_timeout
+        for text in job.inputs:
+            deadline = min(time.monotonic() + self.limits.per_test_timeout, program_deadline)
+            result = self._run_test(job, text, deadline)
+            results.append(result)
+            if result.status != "exited" or time.monotonic() >= program_deadline:
+                break
+        self._remove_shared_tmp_files()
+        return results
+
+    def _run_test(self, job: Job, text: str, deadline: float) -> TestResult:
+        workdir = tempfile.mkdtemp(prefix="ssd-sandbox-")
+        child_ends: list[int] = []  # closed in the supervisor right after forking
+        parent_ends: list[int] = []
+
+        def pipe(child_reads: bool) -> tuple[int, int]:
+            r, w = os.pipe()
+            child_ends.append(r if child_reads else w)
+            parent_ends.append(w if child_reads else r)
+            return r, w
+
+        def internal_pipe() -> tuple[int, int]:  # between the checker and the candidate
+            r, w = os.pipe()
+            child_ends.extend((r, w))
+            return r, w
+        try:
+            if self.uid is not None:
+                os.chown(workdir, self.uid, self.uid)
+            os.chmod(workdir, 0o700)
+            in_r, in_w = pipe(child_reads=True)
+            out_r, out_w = pipe(child_reads=False)
+            err_r, err_w = pipe(child_reads=False)
+            readers = {"stdout": out_r, "stderr": err_r}
+            std = {0: in_r, 1: out_w, 2: err_w}
+            if job.mode == "stdin":
+                pids = [self._fork(workdir, std, lambda: _stdin_program(job))]
+            elif job.mode == "call":
+                readers["result"], res_w = pipe(child_reads=False)
+                pids = [self._fork(workdir, {**std, 3: res_w}, lambda: _call_program(job, text))]
+            else:
+                readers["result"], res_w = pipe(child_reads=False)
+                call_r, call_w = internal_pipe()
+                reply_r, reply_w = internal_pipe()
+                candidate = self._fork(workdir, {**std, 3: call_r, 4: reply_w}, lambda: _serve_candidate(job))
+                quiet = {0: self.devnull, 1: self.devnull, 2: self.devnull}
+                checker = self._fork(workdir, {**quiet, 3: call_w, 4: reply_r, 5: res_w}, lambda: _run_checker(job))
+                pids = [checker, candidate]
+            while child_ends:
+                os.close(child_ends.pop())
+            parent_ends.remove(in_w)  # _supervise closes it
+            return self._supervise(pids, readers, in_w, text.encode() if job.mode == "stdin" else b"", deadline)
+        finally:
+            for fd in child_ends + parent_ends:
+                os.close(fd)
+            self._kill_descendants()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _supervise(self, pids: list[int], readers: dict[str, int], stdin_fd: int, data: bytes,
+                   deadline: float) -> TestResult:
+        start = time.monotonic()
+        main = pids[0]
+        pidfd = os.pidfd_open(main)
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        names = {fd: name for name, fd in readers.items()}
+        for fd in names:
+            poller.register(fd, select.POLLIN)
+        os.set_blocking(stdin_fd, False)
+        poller.register(stdin_fd, select.POLLOUT)
+        buffers = {name: bytearray() for name in readers}
+        stdin_open, exited, timed_out, over = True, False, False, False
+        sent = 0
+        try:
+            while not exited and not over:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                for fd, _ in poller.poll(max(1, math.ceil(remaining * 1000))):
+                    if fd == pidfd:
+                        exited = True
+                    elif fd == stdin_fd and stdin_open:
+                        try:
+                            sent += os.write(stdin_fd, data[sent:sent + 65536])
+                        except BlockingIOError:
+                            pass
+                        except BrokenPipeError:  # the program stopped reading: that is its right
+                            sent = len(data)
+                        if sent >= len(data):
+                            poller.unregister(stdin_fd)
+                            os.close(stdin_fd)
+                            stdin_open = False
+                    elif fd in names:
+                        chunk = os.read(fd, 65536)
+                        if not chunk:
+                            poller.unregister(fd)
+                            names.pop(fd)
+                        elif not self._append(buffers, names[fd], chunk):
+                            over = True
+            status_word = os.waitpid(main, 0)[1] if exited else None
+            seconds = time.monotonic() - start
+        finally:
+            os.close(pidfd)
+            if stdin_open:
+                os.close(stdin_fd)
+            for pid in pids:
+                _kill_group(pid)
+            self._kill_descendants()
+        for fd, name in names.items():
+            over |= not self._drain(buffers, name, fd)
+        return self._classify(status_word, timed_out, over, buffers, seconds)
+
+    def _append(self, buffers: dict[str, bytearray], name: str, chunk: bytes) -> bool:
+        cap = STDERR_TAIL if name == "stderr" else self.limits.max_output_bytes
+        buffer = buffers[name]
+        buffer += chunk
+        if len(buffer) > cap:
+            if name == "stderr":
+                del buffer[:-cap]
+                return True
+            return False
+        return True
+
+    def _drain(self, buffers: dict[str, bytearray], name: str, fd: int) -> bool:
+        os.set_blocking(fd, False)
+        ok = True
+        try:
+            while ok:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                ok = self._append(buffers, name, chunk)
+        except BlockingIOError:
+            pass
+        return ok
+
+    def _classify(self, status_word: int | None, timed_out: bool, over: bool, buffers: dict[str, bytearray],
+                  seconds: float) -> TestResult:
+        stdout = buffers["stdout"].decode("utf-8", errors="replace")
+        stderr = buffers["stderr"].decode("utf-8", errors="replace")[-STDERR_TAIL:]
+        result = TestResult(status="exited", seconds=round(seconds, 4), stdout=stdout, detail=stderr)
+        if timed_out:
+            result.status, result.detail = "timeout", "per-test or per-program time limit"
+        elif over:
+            result.status, result.detail = "output_limit", f"output over {self.limits.max_output_bytes} bytes"
+        elif os.WIFSIGNALED(status_word):
+            sig = os.WTERMSIG(status_word)
+            result.status = "timeout" if sig == signal.SIGXCPU else "error"
+            result.detail = f"killed by signal {signal.Signals(sig).name}; {stderr}"
+        elif os.WEXITSTATUS(status_word) == EXIT_MEMORY:
+            result.status = "memory"
+        elif os.WEXITSTATUS(status_word) == EXIT_SETUP:
+            result.status, result.detail = "harness", f"the sandbox could not start the program; {stderr}"
+        elif os.WEXITSTATUS(status_word) != 0:
+            result.status = "error"
+            result.detail = f"exit code {os.WEXITSTATUS(status_word)}; {stderr}"
+        if "result" in buffers and result.status == "exited":
+            try:
+                result.value = json.loads(bytes(buffers["result"]))
+            except (ValueError, RecursionError):
+                result.status, result.detail = "error", "no readable result from the program"
+        return result
+
+    def _kill_descendants(self) -> None:
+        """Kill and reap every process below this supervisor (escaped ones are reparented here: subreaper)."""
+        for _ in range(10_000):
+            children = _children()
+            if not children:
+                return
+            if self.uid is not None:
+                _kill_uid(self.uid)
+            for pid in children:
+                _kill_group(pid)
+            _reap()
+        raise RuntimeError("could not kill the sandboxed processes")
+
+    def _remove_shared_tmp_files(self) -> None:
+        if self.uid is None:
+            return
+        for directory in SHARED_TMP_DIRS:
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid != self.uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _kill_uid(uid: int) -> None:
+    """kill(-1) as `uid`: signals every process of that uid, wherever it is in the tree."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == me:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+        return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
+def serve() -> None:
+    """Worker entry point: one JSON job per line on stdin, one JSON result list per line on stdout."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    network_isolated = libc.unshare(CLONE_NEWNET) == 0
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    limits = Limits(**json.loads(requests.readline()))
+    supervisor = _Supervisor(limits)
+    hello = {"privilege_drop": supervisor.uid is not None, "network_isolated": network_isolated,
+             "uid": supervisor.uid}
+    replies.write((json.dumps(hello) + "\n").encode())
+    replies.flush()
+    for line in requests:
+        try:
+            results = supervisor.run_job(Job(**json.loads(line)))
+        except Exception as e:  # noqa: BLE001 - a supervisor bug becomes a harness error, never a verdict
+            results = [TestResult("harness", 0.0, detail=f"supervisor: {type(e).__name__}: {e}")]
+        replies.write((json.dumps([dataclasses.asdict(r) for r in results]) + "\n").encode())
+        replies.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The grader side: a pool of supervisors.
+
+_BOOT = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); from ssd.sandbox import serve; serve()"
+
+
+class _Worker:
+    def __init__(self, limits: Limits):
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, cwd="/", close_fds=True)
+        self.send(dataclasses.asdict(limits))
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("sandbox worker failed to start")
+        self.info = json.loads(line)
+        self.job: int | None = None
+        self.started = 0.0
+
+    def send(self, obj: Any) -> None:
+        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if not stream.closed:
+                stream.close()
+        if self.info.get("uid") is not None:
+            _kill_uid_from_outside(self.info["uid"])
+
+
+def _kill_uid_from_outside(uid: int) -> None:
+    """After a worker died: kill what its sandbox uid still runs (root only), found through /proc."""
+    for _ in range(100):
+        victims = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    uids = next(line for line in fh if line.startswith("Uid:")).split()[1:]
+            except (OSError, StopIteration):
+                continue
+            if str(uid) in uids:
+                victims.append(int(entry))
+        if not victims:
+            return
+        for pid in victims:
+            _kill_group(pid)
+        time.sleep(0.01)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Sandbox:
+    """A pool of supervisors. `run(jobs)` returns per-job test results in job order; use as a context manager."""
+
+    def __init__(self, workers: int | None = None, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.workers = [_Worker(self.limits) for _ in range(workers or default_workers())]
+        self.info = dict(self.workers[0].info)
+        self.info.pop("uid")
+
+    def run(self, jobs: list[Job]) -> list[list[TestResult]]:
+        results: list[list[TestResult] | None] = [None] * len(jobs)
+        for index, result in self.run_unordered(jobs):
+            results[index] = result
+        return results  # type: ignore[return-value]
+
+    def run_unordered(self, jobs: list[Job]) -> Iterator[tuple[int, list[TestResult]]]:
+        """Yield (job index, results) as jobs finish. A dead or stuck worker yields a 'harness' result."""
+        pending = collections.deque(range(len(jobs)))
+        budget = self.limits.program_timeout + 2 * self.limits.per_test_timeout + 30
+        with selectors.DefaultSelector() as selector:
+            for worker in self.workers:
+                selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
+            while pending or any(w.job is not None for w in self.workers):
+                for worker in self.workers:
+                    if worker.job is None and pending:
+                        worker.job, worker.started = pending.popleft(), time.monotonic()
+                        try:
+                            worker.send(dataclasses.asdict(jobs[worker.job]))
+                        except BrokenPipeError:
+                            pass  # seen as EOF below
+                for key, _ in selector.select(timeout=1.0):
+                    worker = key.data
+                    line = worker.proc.stdout.readline()
+                    index = worker.job
+                    if line:
+                        worker.job = None
+                        yield index, [TestResult(**r) for r in json.loads(line)]
+                    else:
+                        yield index, [TestResult("harness", 0.0, detail="sandbox worker died")]
+                        self._replace(selector, worker)
+                for worker in list(self.workers):
+                    if worker.job is not None and time.monotonic() - worker.started > budget:
+                        index = worker.job
+                        yield index, [TestResult("harness", budget, detail="sandbox worker stopped responding")]
+                        self._replace(selector, worker)
+
+    def _replace(self, selector: selectors.BaseSelector, worker: _Worker) -> None:
+        selector.unregister(worker.proc.stdout)
+        worker.close(kill=True)
+        fresh = _Worker(self.limits)
+        self.workers[self.workers.index(worker)] = fresh
+        selector.register(fresh.proc.stdout, selectors.EVENT_READ, fresh)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
