@@ -9,9 +9,7 @@ Does not: draw the paper's artwork; the pipeline panel is a plain schematic.
 from __future__ import annotations
 
 from paper_figures import style
-from paper_figures.sources import Built, Context, model_rows, paper, percent
-from paper_figures.table2 import SUMMARY_FIELDS
-from paper_figures.sources import ours
+from paper_figures.sources import Built, Context, model_rows, paper, percent, run_summaries
 
 TITLE = "Figure 1: SSD pipeline and headline LiveCodeBench v6 gains"
 SPLITS = {"all": 0, "medium": 2, "hard": 3}
@@ -34,7 +32,7 @@ def _pipeline(ax, steps: list[str], labels: list[str]) -> None:
 def build(ctx: Context) -> Built:
     f1, t2 = paper("fig01"), paper("table2")
     rows = model_rows(t2)
-    cpu = ours(ctx, "cpu/summary.json", SUMMARY_FIELDS)
+    cpu = next((s for s in run_summaries(ctx) if s["run"] == "cpu"), None)
     fig, (left, right) = style.new_figure(10, 4.2, 1, 2, gridspec_kw={"width_ratios": [1, 2.2]})
     _pipeline(left, f1["pipeline"], f1["pipeline_labels"])
     groups = [(rows[k]["name"], [rows[k]["base"][i] for i in SPLITS.values()],
@@ -65,5 +63,5 @@ def build(ctx: Context) -> Built:
               f"({f1['_path']}).\nFooter gains (v6 pass@1): {footer_gain}."
               + (" Right group: our CPU run (not LiveCodeBench)." if cpu else ""))
     paths = style.save_figure(fig, ctx.out, "fig01", footer)
-    sources = [f"paper Table 2 + Fig. 1 ({t2['_path']}, {f1['_path']})"] + ([f"our run ({cpu['_path']})"] if cpu else [])
+    sources = [f"paper Table 2 + Fig. 1 ({t2['_path']}, {f1['_path']})"] + ([f"our run ({cpu['path']}, {cpu['benchmark']})"] if cpu else [])
     return Built(paths, sources)

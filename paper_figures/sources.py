@@ -113,7 +113,7 @@ def ours(ctx: Context, relpath: str, required: dict[str, str]) -> dict[str, Any]
         raise DataError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from None
     for dotted, kind in required.items():
         _check(_get(data, dotted, path), kind, dotted, path)
-    data["_path"] = str(path)
+    data["_path"] = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
     return data
 
 
@@ -122,6 +122,40 @@ def same_length(data: dict[str, Any], keys: list[str]) -> None:
     lengths = {k: len(_get(data, k, Path(data["_path"]))) for k in keys}
     if len(set(lengths.values())) != 1:
         raise DataError(f"{data['_path']}: fields {', '.join(keys)}: expected equal lengths, got {lengths}")
+
+
+PASS_FIELDS = {f"{arm}/{k}/{f}": kind for arm in ("base", "ssd") for k in ("pass@1", "pass@5")
+               for f, kind in (("value", "rate"), ("ci", "interval"))}
+
+
+def run_summaries(ctx: Context) -> list[dict[str, Any]]:
+    """Base and SSD pass@1/pass@5 of every `results/<run>/summary.json`, one entry per run and benchmark.
+
+    Two layouts are read: the CPU headline (`base`/`ssd` -> `pass@k` -> {value, ci} at the top level) and
+    the experiment layout (`benchmarks` -> <bench> -> `base`/`ssd` -> `summary` -> `overall` -> `pass@k`).
+    Each entry is {"run", "benchmark", "path", "base": {k: {value, ci}}, "ssd": {...}}.
+    """
+    entries = []
+    for path in sorted(ctx.results.glob("*/summary.json")) if ctx.results.exists() else []:
+        relpath = str(path.relative_to(ctx.results))
+        raw = ours(ctx, relpath, {})
+        if "base" in raw or "ssd" in raw:
+            ours(ctx, relpath, PASS_FIELDS)
+            entries.append({"run": path.parent.name, "benchmark": "headline", "path": raw["_path"],
+                            "base": raw["base"], "ssd": raw["ssd"]})
+            continue
+        benchmarks = _get(raw, "benchmarks", path)
+        for bench, result in sorted(benchmarks.items()):
+            arms = {}
+            for arm in ("base", "ssd"):
+                overall = _get(result, f"{arm}/summary/overall", path)
+                for k in ("pass@1", "pass@5"):
+                    for f, kind in (("value", "rate"), ("ci", "interval")):
+                        dotted = f"benchmarks/{bench}/{arm}/summary/overall/{k}/{f}"
+                        _check(_get(raw, dotted, path), kind, dotted, path)
+                arms[arm] = overall
+            entries.append({"run": path.parent.name, "benchmark": bench, "path": raw["_path"], **arms})
+    return entries
 
 
 def percent(x: float | list) -> Any:

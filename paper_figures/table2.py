@@ -8,17 +8,9 @@ Does not: re-grade anything or recompute pass@k; it prints reported or already-c
 from __future__ import annotations
 
 from paper_figures import style
-from paper_figures.sources import Built, Context, paper, ours
+from paper_figures.sources import Built, Context, paper, run_summaries
 
 TITLE = "Table 2: LiveCodeBench pass@k (%), base vs +SSD"
-SUMMARY_FIELDS = {f"{arm}/{k}/{f}": kind for arm in ("base", "ssd") for k in ("pass@1", "pass@5")
-                  for f, kind in (("value", "rate"), ("ci", "interval"))}
-
-
-def our_summaries(ctx: Context) -> list[dict]:
-    """Every `results/<run>/summary.json` this package has written, checked against the summary schema."""
-    found = sorted(ctx.results.glob("*/summary.json")) if ctx.results.exists() else []
-    return [ours(ctx, str(p.relative_to(ctx.results)), SUMMARY_FIELDS) for p in found]
 
 
 def _cell(summary: dict, arm: str, k: str) -> str:
@@ -42,17 +34,17 @@ def build(ctx: Context) -> Built:
              *(f"Paper inconsistency ({i['model']}, {i['column']}): {i['note']}." for i in t2["inconsistencies"])]
     paths = style.write_table(ctx.out, "table2", TITLE, header, rows, notes)
     sources = [f"paper Table 2 ({t2['_path']})"]
-    runs = our_summaries(ctx)
+    runs = run_summaries(ctx)
     if runs:
-        header_ours = ["Run (this package)", "base p@1", "SSD p@1", "Δ p@1", "base p@5", "SSD p@5", "Δ p@5"]
+        header_ours = ["Run (this package)", "Benchmark", "base p@1", "SSD p@1", "Δ p@1", "base p@5", "SSD p@5", "Δ p@5"]
         rows_ours = []
         for s in runs:
             deltas = [100 * (s["ssd"][k]["value"] - s["base"][k]["value"]) for k in ("pass@1", "pass@5")]
-            rows_ours.append([s["_path"].split("/")[-2], _cell(s, "base", "pass@1"), _cell(s, "ssd", "pass@1"),
+            rows_ours.append([s["run"], s["benchmark"], _cell(s, "base", "pass@1"), _cell(s, "ssd", "pass@1"),
                               style.fmt(deltas[0], signed=True), _cell(s, "base", "pass@5"),
                               _cell(s, "ssd", "pass@5"), style.fmt(deltas[1], signed=True)])
         paths += style.write_table(ctx.out, "table2_ours", "Table 2 (this package's runs): pass@k (%) [95% CI]",
                                    header_ours, rows_ours,
-                                   ["Values from " + ", ".join(s["_path"] for s in runs) + "."])
-        sources.append("our runs (" + ", ".join(s["_path"] for s in runs) + ")")
+                                   ["Values from " + ", ".join(sorted({s["path"] for s in runs})) + "."])
+        sources.append("our runs (" + ", ".join(sorted({s["path"] for s in runs})) + ")")
     return Built(paths, sources)

@@ -1,10 +1,15 @@
 """Table 3: the SSD decoding settings per model (data synthesis at T_train, student evaluation at T_eval).
 
-Built from the transcribed Table 3 (`data/table3.yaml`). The tests check these settings against the
-paper-scale experiment configs under `experiments/`.
-Does not: read or validate the experiment configs itself.
+Built from the transcribed Table 3 (`data/table3.yaml`). `config_disagreements` lists every setting of
+Tables 3 and 4 that an experiment config (`experiments/paper/<config>.yaml`) contradicts or lacks; the tests
+require that list to be empty.
+Does not: validate the rest of an experiment config (its own loader does).
 """
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 from paper_figures import style
 from paper_figures.sources import Built, Context, paper
@@ -15,6 +20,28 @@ TITLE = "Table 3: SSD decoding (generation = data synthesis, evaluation = studen
 def decoding_cells(d: dict) -> list[str]:
     return [style.fmt(d["temperature"]), "none" if d["top_k"] == 0 else str(d["top_k"]),
             style.fmt(d["top_p"], 2)]
+
+
+CONFIG_SECTIONS = (("table3", "generation", "synthesis_decoding"), ("table3", "evaluation", "ssd_decoding"),
+                   ("table4", "evaluation", "base_decoding"))
+
+
+def config_disagreements(experiments: Path) -> list[str]:
+    """One line per Table 3/4 decoding setting that `experiments/paper/<config>.yaml` contradicts or lacks."""
+    problems = []
+    for table, part, section in CONFIG_SECTIONS:
+        for m in paper(table)["models"]:
+            path = experiments / "paper" / f"{m['config']}.yaml"
+            if not path.exists():
+                problems.append(f"{path}: missing (needed for {table} {m['name']})")
+                continue
+            config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for field, expected in m[part].items():
+                got = (config.get(section) or {}).get(field)
+                if got is None or abs(float(got) - float(expected)) > 1e-9:
+                    problems.append(f"{path}: {section}.{field} = {got!r}, but paper {table} ({m['name']}, "
+                                    f"{part}) says {expected!r}")
+    return problems
 
 
 def build(ctx: Context) -> Built:
