@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.decoding import decode_distribution, descending_order, kept_support, kept_support_tiebreak
+from theory.decoding import decode_distribution, decode_logprobs, descending_order, kept_support, kept_support_tiebreak
 from theory.distributions import (
     binary_entropy, covariance, cross_entropy, entropy, escort, expectation, free_energy, kl_divergence,
     log_normalize, mass, renyi_entropy, restrict, temper,
@@ -280,9 +280,9 @@ def vllm_instance(logits, temperature, top_k, top_p):
 
 def eq38_prefix_masses(logp, tau, top_k):
     """Eqs. (37)-(38): S_{s,m}(tau, k) is the cumulative mass of the tempered top-k distribution (37)."""
-    decoded = decode_distribution(logp, temperature=tau, top_k=top_k, tiebreak=True)
+    decoded = decode_logprobs(logp, temperature=tau, top_k=top_k, tiebreak=True)
     masses = prefix_masses(logp, tau, top_k)
-    return _pair(masses, np.cumsum(np.exp(ranked(np.log(decoded))))[: len(masses)])
+    return _pair(masses, np.cumsum(np.exp(ranked(decoded)))[: len(masses)])
 
 
 def eq39_prefix_mass_le(logp, tau_low, tau_high, top_k):
