@@ -1,0 +1,302 @@
+"""Verdicts for samples: extraction, sandboxed execution (ssd.sandbox) and LiveCodeBench-compatible comparison.
+
+Guarantees:
+- Every comparison happens here, in the grader process, on plain data: stdout text for stdin problems, decoded
+  builtin values for functional problems, and the trusted checker's report for HumanEval. Nothing the program
+  prints or returns can make a wrong program pass.
+- stdin problems follow LCB's `grade_stdio`: output and expected are stripped, split into lines, each line stripped;
+  line counts must match; a line matches exactly or, failing that, as whitespace-separated Decimals
+  (exact numeric equality, as LCB; `rel_tol > 0` accepts close numbers instead).
+- functional problems follow LCB's `grade_call_based`: each input line is a JSON value (one argument each), the
+  method of `class Solution` (or a plain function) is called, a tuple result becomes a list, and the parsed value
+  must `==` the JSON-parsed expected output. Each test runs in a fresh process (LCB reuses one instance).
+- HumanEval problems run prompt + completion (or prompt + the extracted block) against `check(entry_point)`.
+- Tests run in order and a program stops at its first test that does not exit cleanly (LCB stops at the first
+  failure); the verdict is the first failing test's status. A crashed or unresponsive grader worker is
+  `harness_error`, never a wrong answer. No extractable code is `no_code` and is not executed.
+- `grade_file` is resumable: verdicts already in `out_dir/verdicts.jsonl` are not re-run; new ones are appended as
+  they finish; `results.json` (metrics from ssd.metrics) is written atomically at the end.
+
+Does not: apply LCB's ERRATA, special-case problems with several accepted answers, or calibrate timeouts.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ssd.config import ConfigError
+from ssd.extract import extract_code
+from ssd.metrics import summarize
+from ssd.records import JsonlWriter, Problem, RecordError, Sample, Verdict, read_jsonl
+from ssd.sandbox import Job, Limits, Sandbox, TestResult, decode_value, encode_value
+from ssd.stages import atomic_write_json
+
+RAW_TO_VERDICT = {"error": "runtime_error", "timeout": "timeout", "memory": "memory_limit",
+                  "output_limit": "wrong_answer", "harness": "harness_error"}
+DETAIL_CHARS = 300
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Comparison (LiveCodeBench semantics)
+
+def _stripped_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().split("\n")]
+
+
+def _decimals(line: str) -> list[Decimal] | None:
+    try:
+        return [Decimal(token) for token in line.split()]
+    except InvalidOperation:
+        return None
+
+
+def _numbers_close(a: list[Decimal], b: list[Decimal], rel_tol: float) -> bool:
+    return len(a) == len(b) and all(math.isclose(float(x), float(y), rel_tol=rel_tol, abs_tol=rel_tol)
+                                    for x, y in zip(a, b))
+
+
+def stdout_matches(output: str, expected: str, rel_tol: float = 0.0) -> bool:
+    got, want = _stripped_lines(output), _stripped_lines(expected)
+    if len(got) != len(want):
+        return False
+    for line, target in zip(got, want):
+        if line == target:
+            continue
+        a, b = _decimals(line), _decimals(target)
+        if a is None or b is None:
+            return False
+        if a != b and not (rel_tol > 0 and _numbers_close(a, b, rel_tol)):
+            return False
+    return True
+
+
+def value_matches(encoded: Any, expected: Any) -> bool:
+    try:
+        prediction = decode_value(encoded)
+        if isinstance(prediction, tuple):
+            prediction = list(prediction)
+        return bool(prediction == expected)
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Programs and jobs
+
+@dataclasses.dataclass
+class _Prepared:
+    """A problem's tests in the form the sandbox and the comparison need, parsed once."""
+
+    mode: str
+    inputs: list[str]
+    expected: list[Any]
+    checker: str = ""
+
+
+def _prepare(problem: Problem) -> _Prepared:
+    if problem.kind == "stdin":
+        return _Prepared("stdin", [str(t["input"]) for t in problem.tests], [str(t["output"]) for t in problem.tests])
+    if problem.kind == "functional":
+        inputs, expected = [], []
+        for i, test in enumerate(problem.tests):
+            try:
+                args = [json.loads(line) for line in str(test["input"]).rstrip("\n").split("\n")]
+                expected.append(json.loads(test["output"]) if isinstance(test["output"], str) else test["output"])
+            except json.JSONDecodeError as e:
+                raise RecordError(f"problem {problem.id!r}: field 'tests[{i}]': expected JSON values ({e})") from None
+            inputs.append(json.dumps(encode_value(args)))
+        return _Prepared("call", inputs, expected)
+    checker = problem.question + "\n" + str(problem.tests[0]["output"]) if problem.tests else ""
+    return _Prepared("check", [""], [None], checker)
+
+
+def program_for(problem: Problem, completion: str, which: str = "last") -> str | None:
+    """The code to run for a completion, or None (no code)."""
+    block = extract_code(completion, which=which)
+    if problem.kind != "humaneval":
+        return block
+    body = block if block is not None else completion
+    return problem.question + body if body.strip() else None
+
+
+def _verdict(sample: Sample, prepared: _Prepared, results: list[TestResult]) -> Verdict:
+    passed, status, detail = 0, "passed", ""
+    for result, expected in zip(results, prepared.expected):
+        status, detail = _test_status(prepared.mode, result, expected)
+        if status != "passed":
+            break
+        passed += 1
+    if status == "passed" and len(results) < len(prepared.expected):
+        status, detail = "timeout", "per-program time limit reached before all tests ran"
+    return Verdict(problem_id=sample.problem_id, sample_index=sample.sample_index, status=status,
+                   tests_passed=passed, tests_total=len(prepared.expected),
+                   seconds=round(sum(r.seconds for r in results), 4), detail=detail[:DETAIL_CHARS])
+
+
+def _test_status(mode: str, result: TestResult, expected: Any) -> tuple[str, str]:
+    if result.status != "exited":
+        return RAW_TO_VERDICT[result.status], result.detail
+    if mode == "stdin":
+        return ("passed", "") if stdout_matches(result.stdout, expected) else ("wrong_answer", "output differs")
+    if mode == "call":
+        return ("passed", "") if value_matches(result.value, expected) else ("wrong_answer", "return value differs")
+    report = result.value if isinstance(result.value, dict) else {}
+    outcome, detail = report.get("outcome"), str(report.get("detail", ""))
+    if outcome == "passed":
+        return "passed", ""
+    if outcome == "failed":
+        return "wrong_answer", detail
+    if outcome == "candidate_error":
+        return ("memory_limit" if detail.startswith("memory: ") else "runtime_error"), detail
+    return "harness_error", f"unreadable checker report: {str(report)[:100]}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Grading
+
+def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox,
+                   which: str) -> Iterator[tuple[int, Verdict]]:
+    prepared: dict[str, _Prepared] = {}
+    jobs: list[Job] = []
+    job_samples: list[int] = []
+    for index, sample in enumerate(samples):
+        problem = problems.get(sample.problem_id)
+        if problem is None:
+            raise RecordError(f"sample {index}: field 'problem_id': unknown problem {sample.problem_id!r}")
+        if problem.id not in prepared:
+            prepared[problem.id] = _prepare(problem)
+        code = program_for(problem, sample.completion, which)
+        if code is None:
+            yield index, Verdict(sample.problem_id, sample.sample_index, "no_code", 0,
+                                 len(prepared[problem.id].expected), 0.0, "no code block in the completion")
+            continue
+        spec = prepared[problem.id]
+        jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, spec.checker))
+        job_samples.append(index)
+    for job_index, results in sandbox.run_unordered(jobs):
+        index = job_samples[job_index]
+        sample = samples[index]
+        yield index, _verdict(sample, prepared[sample.problem_id], results)
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(total=total, disable=not enabled, desc="grading", unit="sample", file=sys.stderr)
+
+
+def make_limits(per_test_timeout: float = 6.0, **overrides: Any) -> Limits:
+    try:
+        return Limits(per_test_timeout=per_test_timeout, **overrides)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(str(e)) from None
+
+
+def grade_samples(samples: Sequence[Sample], problems: dict[str, Problem], *, workers: int | None = None,
+                  per_test_timeout: float = 6.0, progress: bool = False, limits: Limits | None = None,
+                  which: str = "last") -> list[Verdict]:
+    """Verdicts in the order of `samples`."""
+    limits = limits or make_limits(per_test_timeout)
+    verdicts: list[Verdict | None] = [None] * len(samples)
+    with Sandbox(workers, limits) as sandbox, _progress_bar(len(samples), progress) as bar:
+        for index, verdict in _iter_verdicts(samples, problems, sandbox, which):
+            verdicts[index] = verdict
+            bar.update(1)
+    return verdicts  # type: ignore[return-value]
+
+
+def default_ks(samples_per_problem: int) -> list[int]:
+    """The official evaluator's ladder: pass@1, then pass@k only where n >= 2k."""
+    return [1] + [k for k in (5, 10, 16, 20, 32) if samples_per_problem >= 2 * k]
+
+
+def _load_problems(source: str | Path) -> dict[str, Problem]:
+    if str(source) == "humaneval":
+        from ssd.problems import load_humaneval  # noqa: PLC0415
+
+        return load_humaneval()
+    from ssd.problems import read_problems  # noqa: PLC0415
+
+    return read_problems(source)
+
+
+def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str | Path, *,
+               workers: int | None = None, limits: Limits | None = None, ks: Sequence[int] | None = None,
+               which: str = "last", progress: bool = False, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Grade a samples JSONL into out_dir/verdicts.jsonl (resumable) and out_dir/results.json."""
+    started = time.time()
+    limits = limits or make_limits()
+    problems = _load_problems(problems_path)
+    samples = list(read_jsonl(samples_path, Sample))
+    keys = {(s.problem_id, s.sample_index) for s in samples}
+    if len(keys) != len(samples):
+        raise RecordError(f"{samples_path}: duplicate (problem_id, sample_index) pairs")
+    for lineno, sample in enumerate(samples, start=1):
+        if sample.problem_id not in problems:
+            raise RecordError(f"{samples_path}: record {lineno}: field 'problem_id': unknown problem "
+                              f"{sample.problem_id!r} (not in {problems_path})")
+    evaluated = {pid: problems[pid] for pid in sorted({s.problem_id for s in samples})}
+    min_n = min((sum(1 for s in samples if s.problem_id == pid) for pid in evaluated), default=0)
+    ks = list(ks) if ks is not None else default_ks(min_n)
+    if ks and max(ks) > min_n:
+        raise ConfigError(f"ks: pass@{max(ks)} needs >= {max(ks)} samples per problem; some problem has {min_n}")
+    out = Path(out_dir)
+    verdicts_path = out / "verdicts.jsonl"
+    done = {(v.problem_id, v.sample_index): v for v in
+            (read_jsonl(verdicts_path, Verdict, drop_partial_tail=True) if verdicts_path.exists() else [])}
+    stray = set(done) - keys
+    if stray:
+        raise RecordError(f"{verdicts_path}: holds verdicts for samples not in {samples_path}, e.g. {min(stray)}")
+    todo = [s for s in samples if (s.problem_id, s.sample_index) not in done]
+    with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits) as sandbox, \
+            _progress_bar(len(todo), progress) as bar:
+        info = dict(sandbox.info)
+        for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which):
+            writer.write(verdict)
+            done[(verdict.problem_id, verdict.sample_index)] = verdict
+            bar.update(1)
+    verdicts = [done[(s.problem_id, s.sample_index)] for s in samples]
+    results = {
+        "metrics": summarize(verdicts, evaluated, ks=ks, n_boot=n_boot, seed=seed, samples=samples),
+        "ks": ks, "samples": str(samples_path), "problems": str(problems_path), "which_block": which,
+        "limits": dataclasses.asdict(limits), "sandbox": info, "newly_graded": len(todo),
+        "wall_seconds": round(time.time() - started, 3),
+    }
+    atomic_write_json(out / "results.json", results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ssd grade", description="grade samples in a sandbox")
+    parser.add_argument("samples", help="samples JSONL (ssd.records.Sample)")
+    parser.add_argument("--problems", required=True, help="problems JSONL (ssd.records.Problem), or 'humaneval'")
+    parser.add_argument("--out", required=True, help="output folder for verdicts.jsonl and results.json")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--timeout", type=float, default=6.0, help="seconds per test")
+    parser.add_argument("--program-timeout", type=float, default=60.0, help="seconds for all tests of a program")
+    parser.add_argument("--memory-mb", type=int, default=2048)
+    parser.add_argument("--ks", default=None, help="comma-separated k values (default: the official ladder)")
+    parser.add_argument("--which", choices=("last", "first"), default="last", help="which fenced block to run")
+    parser.add_argument("--n-boot", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        ks = [int(k) for k in args.ks.split(",")] if args.ks else None
+    except ValueError:
+        raise ConfigError(f"--ks: expected comma-separated integers, got {args.ks!r}") from None
+    limits = make_limits(args.timeout, program_timeout=args.program_timeout, memory_mb=args.memory_mb)
+    results = grade_file(args.samples, args.problems, args.out, workers=args.workers, limits=limits, ks=ks,
+                         which=args.which, progress=not args.no_progress, n_boot=args.n_boot, seed=args.seed)
+    metrics = results["metrics"]
+    line = ", ".join(f"{name} {m['value']:.4f} [{m['ci'][0]:.4f}, {m['ci'][1]:.4f}]"
+                     for name, m in metrics["pass_at_k"].items())
+    print(f"{line}; statuses {metrics['health']['status_counts']}; written to {args.out}")
+    return 0

@@ -1,0 +1,148 @@
+"""pass@k and its uncertainty: the only place in the package where pass@k is computed.
+
+Guarantees:
+- `pass_at_k(n, c, k)` is the unbiased estimator 1 - C(n-c, k)/C(n, k) in the numerically stable product form
+  (Chen et al. 2021; LiveCodeBench's `estimate_pass_at_k`). Asking for k > n, or impossible counts, raises
+  ValueError instead of returning 1.0 (the human-eval#35 pitfall).
+- `summarize` averages per-problem pass@k over problems, overall and per difficulty, each with a percentile
+  bootstrap interval over problems (seeded, so reproducible), plus run-health counts. Every problem must have at
+  least max(ks) samples; a verdict for an unknown problem or a problem without verdicts is an error.
+- `paired_comparison(a, b, problems, k)` compares two runs on the same problems: delta = mean(b) - mean(a) with a
+  paired bootstrap interval, and an exact two-sided sign test on the per-problem differences (ties dropped).
+
+Does not: weight problems (each counts once), correct for multiple comparisons, or model grading noise.
+"""
+from __future__ import annotations
+
+import collections
+import math
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ssd.records import VERDICT_STATUSES, Problem, Sample, Verdict
+
+CONFIDENCE = 0.95
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    for name, value in (("n", n), ("c", c), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"pass_at_k: {name} must be an integer, got {value!r}")
+    if k < 1:
+        raise ValueError(f"pass_at_k: k must be >= 1, got {k}")
+    if not 0 <= c <= n:
+        raise ValueError(f"pass_at_k: need 0 <= c <= n, got n={n}, c={c}")
+    if k > n:
+        raise ValueError(f"pass_at_k: k={k} exceeds the number of samples n={n}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def per_problem_counts(verdicts: Iterable[Verdict], problems: dict[str, Problem]) -> dict[str, tuple[int, int]]:
+    """problem id -> (samples, passed); every problem must have verdicts and every verdict a known problem."""
+    counts: dict[str, list[int]] = {pid: [0, 0] for pid in problems}
+    seen: set[tuple[str, int]] = set()
+    for v in verdicts:
+        if v.problem_id not in counts:
+            raise ValueError(f"verdict for unknown problem {v.problem_id!r}")
+        key = (v.problem_id, v.sample_index)
+        if key in seen:
+            raise ValueError(f"duplicate verdict for problem {v.problem_id!r} sample {v.sample_index}")
+        seen.add(key)
+        counts[v.problem_id][0] += 1
+        counts[v.problem_id][1] += v.status == "passed"
+    missing = [pid for pid, (n, _) in counts.items() if n == 0]
+    if missing:
+        raise ValueError(f"{len(missing)} problem(s) have no verdicts, e.g. {missing[0]!r}")
+    return {pid: (n, c) for pid, (n, c) in counts.items()}
+
+
+def _per_problem_scores(counts: dict[str, tuple[int, int]], k: int) -> dict[str, float]:
+    short = [pid for pid, (n, _) in counts.items() if n < k]
+    if short:
+        n = counts[short[0]][0]
+        raise ValueError(f"pass@{k} needs >= {k} samples per problem; {short[0]!r} has {n}")
+    return {pid: pass_at_k(n, c, k) for pid, (n, c) in counts.items()}
+
+
+def bootstrap_interval(values: Sequence[float], n_boot: int, seed: int) -> list[float]:
+    """Percentile bootstrap interval of the mean (resampling the values with replacement)."""
+    array = np.asarray(values, dtype=float)
+    if len(array) == 0 or n_boot <= 0:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    means = array[rng.integers(0, len(array), size=(n_boot, len(array)))].mean(axis=1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    return [float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))]
+
+
+def _estimate(scores: list[float], n_boot: int, seed: int) -> dict[str, Any]:
+    return {"value": float(np.mean(scores)), "ci": bootstrap_interval(scores, n_boot, seed), "n_problems": len(scores)}
+
+
+def summarize(verdicts: Iterable[Verdict], problems: dict[str, Problem], ks: Sequence[int] = (1, 5),
+              n_boot: int = 2000, seed: int = 0, samples: Iterable[Sample] | None = None) -> dict[str, Any]:
+    """pass@k overall and per difficulty with bootstrap intervals, and run health (see the module docstring)."""
+    verdicts = list(verdicts)
+    counts = per_problem_counts(verdicts, problems)
+    groups: dict[str, list[str]] = collections.defaultdict(list)
+    for pid in counts:
+        groups[problems[pid].difficulty or "unknown"].append(pid)
+    result: dict[str, Any] = {"pass_at_k": {}, "by_difficulty": {}}
+    for k in ks:
+        scores = _per_problem_scores(counts, k)
+        result["pass_at_k"][f"pass@{k}"] = _estimate(list(scores.values()), n_boot, seed)
+        for difficulty, pids in sorted(groups.items()):
+            estimate = _estimate([scores[p] for p in pids], n_boot, seed)
+            result["by_difficulty"].setdefault(difficulty, {})[f"pass@{k}"] = estimate
+    result["health"] = run_health(verdicts, samples)
+    return result
+
+
+def run_health(verdicts: Sequence[Verdict], samples: Iterable[Sample] | None = None) -> dict[str, Any]:
+    status_counts = {s: 0 for s in VERDICT_STATUSES}
+    for v in verdicts:
+        status_counts[v.status] += 1
+    total = len(verdicts)
+    health: dict[str, Any] = {
+        "n_verdicts": total, "status_counts": status_counts,
+        "no_code_rate": status_counts["no_code"] / total if total else 0.0,
+        "harness_error_rate": status_counts["harness_error"] / total if total else 0.0,
+    }
+    if samples is not None:
+        samples = list(samples)
+        lengths = [s.n_completion_tokens for s in samples]
+        health["n_samples"] = len(samples)
+        health["max_token_hit_rate"] = (sum(s.finish_reason == "length" for s in samples) / len(samples)
+                                        if samples else 0.0)
+        health["eos_rate"] = sum(s.finish_reason == "stop" for s in samples) / len(samples) if samples else 0.0
+        health["mean_completion_tokens"] = float(np.mean(lengths)) if lengths else 0.0
+    return health
+
+
+def sign_test(n_better: int, n_worse: int) -> float:
+    """Exact two-sided binomial sign test p-value (ties already dropped)."""
+    n = n_better + n_worse
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(n_better, n_worse) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_comparison(verdicts_a: Iterable[Verdict], verdicts_b: Iterable[Verdict], problems: dict[str, Problem],
+                      k: int = 1, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Run b against run a on the same problems (e.g. a = base, b = SSD); see the module docstring."""
+    scores_a = _per_problem_scores(per_problem_counts(verdicts_a, problems), k)
+    scores_b = _per_problem_scores(per_problem_counts(verdicts_b, problems), k)
+    ids = sorted(problems)
+    diffs = np.array([scores_b[p] - scores_a[p] for p in ids])
+    n_better, n_worse = int((diffs > 0).sum()), int((diffs < 0).sum())
+    return {
+        "k": k, "n_problems": len(ids),
+        "a": float(np.mean([scores_a[p] for p in ids])), "b": float(np.mean([scores_b[p] for p in ids])),
+        "delta": float(diffs.mean()), "ci": bootstrap_interval(diffs, n_boot, seed),
+        "n_better": n_better, "n_worse": n_worse, "n_tied": len(ids) - n_better - n_worse,
+        "p_value": sign_test(n_better, n_worse),
+    }
