@@ -139,3 +139,38 @@ def test_canonical_solution_is_a_fenced_block_with_offset_labels():
     canonical, offset = p.metadata["canonical"], p.metadata["canonical_offset"]
     assert canonical.startswith("```python\n") and canonical.endswith("```")
     assert all(0 <= s["start"] < s["end"] <= len(canonical) - offset for s in p.metadata["labels"])
+
+
+def test_every_fork_combination_passes_the_hidden_tests_in_the_sandbox():
+    from ssd.grading import grade_samples
+    from ssd.records import Sample
+
+    problems = {p.id: p for p in bm.make_split("val", {"easy": 3, "medium": 3, "hard": 3})}
+    samples = []
+    for p in problems.values():
+        key = bm.parse_key(p.metadata["key"])
+        n = len(key.steps)
+        for i in range(6):  # each index of each choice at least once (indices wrap)
+            choices = bm.Choices(forms=(i,) * n, loop_vars=(i,) * (n + 1), orders=(i,) * n,
+                                 reducer_form=i, stdin_read=i)
+            code, _ = bm.render(key, p.kind, choices)
+            samples.append(Sample(p.id, i, "", bm.completion_text(code), "stop", 0, {}))
+    verdicts = grade_samples(samples, problems, workers=2)
+    assert [v.status for v in verdicts] == ["passed"] * len(samples)
+
+
+def test_hidden_tests_reject_a_solution_with_the_wrong_constant():
+    from ssd.grading import grade_samples
+    from ssd.records import Sample
+
+    problems = {p.id: p for p in bm.make_split("val", {"medium": 12})}
+    samples = []
+    for p in problems.values():
+        key = bm.parse_key(p.metadata["key"])
+        wrong = bm.Key(tuple(bm.Step(s.family, s.op, None if s.c is None else s.c + 1) if i == 0 else s
+                             for i, s in enumerate(key.steps)), key.reducer)
+        if wrong != key:
+            code, _ = bm.render(wrong, p.kind, bm.Choices())
+            samples.append(Sample(p.id, 0, "", bm.completion_text(code), "stop", 0, {}))
+    verdicts = grade_samples(samples, problems, workers=2)
+    assert sum(v.status != "passed" for v in verdicts) >= 0.8 * len(samples) > 0
