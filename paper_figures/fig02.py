@@ -54,6 +54,9 @@ def build(ctx: Context) -> Built:
             ax.axhline(percent(sweep["ssd"][k]), color=style.SSD, lw=2, label="+SSD")
             ax.set_title(f"CPU testbed (ours): {k}, all", fontsize=9.5)
             ax.set_xlabel("T_eval")
+            ax.set_ylabel(f"{k} (%)")
+            ax.margins(y=0.25)
+            ax.legend(loc="lower left", fontsize=7.5)
         for ax in axes[-1][2:]:
             ax.axis("off")
     for ax in axes[len(models) - 1]:

@@ -3,7 +3,9 @@
 (a) The paper's no-truncation Qwen3-30B-Instruct runs are the Figure 10 grid cells (`data/fig10.yaml`),
 redrawn against T_eff with a quadratic fit computed here (R² and peak printed beside the paper's); the
 individual truncated runs are not recoverable, so only the best one (49.7%, `data/fig03.yaml`) is marked.
-(b) The Figure 11 pass@1 grid. When this package's CPU grids exist (`results/cpu/grid_no_truncation.json`,
+(b) The Figure 11 pass@1 grid. (c) The theory overlay (`theory.toy.effective_temperature_overlay`): the toy
+student's success probability vs T_eff for several T_train, which collapses onto one curve without training
+truncation (Remark B.4) and does not with top-p 0.85 (Prop. B.3). When this package's CPU grids exist (`results/cpu/grid_no_truncation.json`,
 `results/cpu/grid_truncated.json`), a third panel plots them against T_eff.
 Does not: fit the paper's truncated groups (their runs are not published).
 """
@@ -13,9 +15,24 @@ import numpy as np
 
 from paper_figures import style
 from paper_figures.fig10 import our_grid
-from paper_figures.sources import Built, Context, paper, percent
+from paper_figures.sources import Built, Context, paper, percent, theory
 
 TITLE = "Figure 3: effective temperature and the T_train x T_eval interaction"
+OVERLAY_T_TRAIN = (0.5, 0.7, 1.0, 1.5, 2.0)
+OVERLAY_T_EVAL = np.linspace(0.2, 4.0, 200)
+
+
+def _theory_overlay(ax, toy) -> None:
+    for top_p, style_kw in ((1.0, {"lw": 2.2, "alpha": 0.55}), (0.85, {"lw": 1.0, "ls": "--"})):
+        overlay = toy.effective_temperature_overlay(OVERLAY_T_TRAIN, OVERLAY_T_EVAL, top_p_train=top_p)
+        for i, t_train in enumerate(OVERLAY_T_TRAIN):
+            label = f"T_train {t_train}" + (" (solid lines coincide)" if i == 0 else "") if top_p == 1.0 else None
+            ax.plot(overlay["t_eff"][i], 100 * overlay["pass"][i], color=f"C{i}", **style_kw, label=label)
+    ax.set_xlim(0, 4)
+    ax.set_xlabel("T_eff = T_train × T_eval")
+    ax.set_ylabel("toy success probability (%)")
+    ax.set_title("(c) theory: toy student (solid: no train truncation,\ndashed: train top-p 0.85)", fontsize=9.5)
+    ax.legend(fontsize=7)
 
 
 def t_eff_points(grid: dict, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -36,8 +53,10 @@ def build(ctx: Context) -> Built:
     f3, f10, f11 = paper("fig03"), paper("fig10"), paper("fig11")
     grids = {name: our_grid(ctx, f"cpu/grid_{name}.json") for name in ("no_truncation", "truncated")}
     have_ours = any(grids.values())
-    fig, axes = style.new_figure(16 if have_ours else 12, 4.6, 1, 3 if have_ours else 2,
-                                 gridspec_kw={"width_ratios": [1, 1.25] + ([1] if have_ours else [])})
+    toy = theory("toy", optional=True)
+    panels = 2 + (toy is not None) + have_ours
+    fig, axes = style.new_figure(5.5 * panels, 5, 1, panels,
+                                 gridspec_kw={"width_ratios": [1, 1.25] + [1] * (panels - 2)})
     ax = axes[0]
     x, y, t_train = t_eff_points(f10, "pass@1")
     points = ax.scatter(x, y, c=t_train, cmap="Greys", vmin=0, vmax=2.2, ec="black", s=28,
@@ -60,8 +79,11 @@ def build(ctx: Context) -> Built:
                           title="(b) Qwen3-4B-Thinking (paper): best pass@1 (%)", mark=(5, 2))
     fig.colorbar(image, ax=axes[1], shrink=0.8)
     sources = [f"paper Fig. 10 grid + Fig. 3 labels ({f10['_path']}, {f3['_path']})", f"paper Fig. 11 ({f11['_path']})"]
+    if toy is not None:
+        _theory_overlay(axes[2], toy)
+        sources.append("theory.toy.effective_temperature_overlay")
     if have_ours:
-        ax = axes[2]
+        ax = axes[-1]
         for (name, grid), color in zip(grids.items(), (style.OURS, style.EXTRA[0])):
             if grid:
                 gx, gy, _ = t_eff_points(grid, "pass@1")
@@ -69,9 +91,10 @@ def build(ctx: Context) -> Built:
                 sources.append(f"our run ({grid['_path']})")
         ax.set_xlabel("T_eff = T_train × T_eval")
         ax.set_ylabel("pass@1 (%)")
-        ax.set_title("(c) CPU testbed (ours)")
+        ax.set_title("CPU testbed (ours)")
         ax.legend()
     footer = (f"Paper numbers transcribed ({f10['_path']}, {f11['_path']}, {f3['_path']}); the fit is recomputed "
               "here from the Fig. 10 cells. Printed labels in the paper's panel (a): "
-              + ", ".join(str(v) for v in f3["printed_labels_p1"]) + f" ({f3['label_note']}).")
+              + ", ".join(str(v) for v in f3["printed_labels_p1"]) + f" ({f3['label_note']})."
+              + ("" if toy else " Theory overlay skipped: theory/toy.py not available."))
     return Built(style.save_figure(fig, ctx.out, "fig03", footer), sources)

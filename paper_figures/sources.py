@@ -6,7 +6,8 @@ Guarantees:
 - `ours(ctx, relpath, required)` returns a run's JSON result, or None when the file does not exist yet;
   a file that exists but lacks a field, or holds a value of the wrong kind, raises `DataError`
   (file, field, expectation). Rates in our JSON files are fractions in [0, 1]; `percent` converts them.
-- `theory(module)` imports `theory.<module>` or raises `Skip` with one line saying what is missing.
+- `theory(module)` imports `theory.<module>` or raises `Skip` with one line saying what is missing
+  (`optional=True` returns None instead, for artefacts whose theory part is an extra panel or column).
 - `Skip` means "no data for this artefact yet" (printed as one line by the build, not an error).
 
 Does not: run experiments or the theory; it only reads what exists.
@@ -162,11 +163,13 @@ def percent(x: float | list) -> Any:
     return [percent(v) for v in x] if isinstance(x, list) else 100.0 * x
 
 
-def theory(module: str):
-    """`theory.<module>`, or Skip with one line if that part of the theory module has not landed."""
+def theory(module: str, optional: bool = False):
+    """`theory.<module>`; if that part of the theory module has not landed: None when `optional`, else Skip."""
     try:
         return importlib.import_module(f"theory.{module}")
     except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("theory"):
-            raise Skip(f"theory/{module}.py is not available yet") from None
-        raise
+        if not (e.name and e.name.startswith("theory")):
+            raise
+        if optional:
+            return None
+        raise Skip(f"theory/{module}.py is not available yet") from None
