@@ -30,3 +30,26 @@ def logits(draw, min_size=1, max_size=24, allow_neg_inf=True):
 
 temperatures = st.floats(1e-2, 1e2).map(float)
 top_ps = st.one_of(st.just(1.0), st.floats(0.01, 1.0, exclude_max=False))
+
+
+@st.composite
+def log_probs(draw, **kwargs):
+    """Normalised log-probabilities (-inf = zero-probability token) from `logits`."""
+    from theory.distributions import log_normalize
+    return log_normalize(draw(logits(**kwargs)))
+
+
+@st.composite
+def subsets(draw, base):
+    """A non-empty boolean subset of the True entries of `base`."""
+    on = np.flatnonzero(base)
+    chosen = draw(st.lists(st.sampled_from(list(on)), min_size=1, max_size=len(on), unique=True))
+    mask = np.zeros(len(base), bool)
+    mask[chosen] = True
+    return mask
+
+
+@st.composite
+def recipes(draw, vocab):
+    from theory.ssd import SSDRecipe
+    return SSDRecipe(draw(st.floats(0.05, 20.0)), draw(st.integers(0, vocab + 1)), draw(top_ps))
