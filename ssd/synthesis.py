@@ -237,7 +237,9 @@ def load_pool(cfg: SampleConfig) -> list[Problem]:
         from ssd.pools import load_rstar_seed  # noqa: PLC0415
 
         return load_rstar_seed(cfg.pool, dedup=cfg.dedup)
-    return list(read_jsonl(cfg.pool, Problem))
+    from ssd.problems import read_problems  # noqa: PLC0415
+
+    return list(read_problems(cfg.pool).values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     from ssd.generation import make_backend  # noqa: PLC0415
     from ssd.pipeline import model_identity  # noqa: PLC0415
     from ssd.pools import exclude_contaminated, select_samples  # noqa: PLC0415
+    from ssd.problems import read_problems  # noqa: PLC0415
     from ssd.records import write_jsonl  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="ssd sample", description=main.__doc__)
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     cfg = load_sample_config(args.config, args.overrides)
-    evals = [p for path in cfg.eval_problems for p in read_jsonl(path, Problem)]
+    evals = [p for path in cfg.eval_problems for p in read_problems(path).values()]
     pool, contamination = exclude_contaminated(load_pool(cfg), evals, exclude=cfg.exclude_contaminated)
     pool = pool[:cfg.limit] if cfg.limit else pool
     identity = {k: v for k, v in resolved(cfg).items() if k not in ("out_root", "batch_size", "device")}
