@@ -325,14 +325,20 @@ def _run_checker(job: Job) -> None:
     replies = io.BufferedReader(io.FileIO(4, "r", closefd=False))
 
     def candidate(*args: Any) -> Any:
-        _write_all(requests.fileno(), (json.dumps(encode_value(list(args))) + "\n").encode())
+        try:
+            _write_all(requests.fileno(), (json.dumps(encode_value(list(args))) + "\n").encode())
+        except BrokenPipeError:
+            raise CandidateFailure("the candidate exited before answering") from None
         line = replies.readline()
         if not line:
             raise CandidateFailure("the candidate exited before answering")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise CandidateFailure(("memory: " if reply.get("memory") else "") + str(reply["error"]))
-        return decode_value(reply["value"])
+        try:
+            reply = json.loads(line)
+            if "error" in reply:
+                raise CandidateFailure(("memory: " if reply.get("memory") else "") + str(reply["error"]))
+            return decode_value(reply["value"])
+        except (ValueError, TypeError, KeyError, RecursionError):
+            raise CandidateFailure("malformed reply from the candidate") from None
 
     try:
         namespace: dict[str, Any] = {"__name__": "checker"}
