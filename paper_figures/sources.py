@@ -1,8 +1,9 @@
 """Where each artefact's numbers come from: this package's runs, the theory module, the paper's numbers.
 
 Guarantees:
-- `paper(name)` reads `paper_figures/data/<name>.yaml` (the paper's reported numbers) and checks that it
-  names its `source`; a missing file or field raises `DataError` naming the file and the field.
+- `paper(name)` reads `paper_figures/data/<name>.yaml` (the paper's reported numbers), checks that it names
+  its `source` and that table rows and grids have their declared shapes; a missing file, a missing field
+  (on access) or a wrong shape raises `DataError` naming the file and the field.
 - `ours(ctx, relpath, required)` returns a run's JSON result, or None when the file does not exist yet;
   a file that exists but lacks a field, or holds a value of the wrong kind, raises `DataError`
   (file, field, expectation). Rates in our JSON files are fractions in [0, 1]; `percent` converts them.
@@ -51,6 +52,40 @@ class Built:
     notes: list[str] = field(default_factory=list)
 
 
+class Fields(dict):
+    """A mapping read from a data file: a missing field raises DataError naming the file and the field."""
+
+    def __init__(self, data: dict, path: str, where: str = ""):
+        super().__init__({k: _wrap(v, path, f"{where}{k}/") for k, v in data.items()})
+        self.path, self.where = path, where
+
+    def __missing__(self, key):
+        raise DataError(f"{self.path}: field '{self.where}{key}': missing")
+
+
+def _wrap(value: Any, path: str, where: str) -> Any:
+    if isinstance(value, dict):
+        return Fields(value, path, where)
+    if isinstance(value, list):
+        return [_wrap(v, path, f"{where}{i}/") for i, v in enumerate(value)]
+    return value
+
+
+def _check_shapes(data: dict, path: str) -> None:
+    """Rows of a table hold one value per column; a grid holds len(t_eval) values in each of len(t_train) rows."""
+    for i, row in enumerate(data.get("models", [])):
+        for key in ("base", "ssd", "delta"):
+            if "columns" in data and key in row and len(row[key]) != len(data["columns"]):
+                raise DataError(f"{path}: field 'models/{i}/{key}': expected {len(data['columns'])} values "
+                                f"(one per column), got {len(row[key])}")
+    if "t_train" in data and "t_eval" in data:
+        for key in ("pass@1", "pass@5"):
+            grid = data.get(key, [])
+            if len(grid) != len(data["t_train"]) or any(len(r) != len(data["t_eval"]) for r in grid):
+                raise DataError(f"{path}: field '{key}': expected {len(data['t_train'])} rows (t_train) of "
+                                f"{len(data['t_eval'])} values (t_eval)")
+
+
 def paper(name: str) -> dict[str, Any]:
     path = DATA_DIR / f"{name}.yaml"
     if not path.exists():
@@ -61,7 +96,10 @@ def paper(name: str) -> dict[str, Any]:
         raise DataError(f"{path}: not valid YAML ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("source"), str):
         raise DataError(f"{path}: field 'source': expected a string naming the table/figure and paper version")
-    data["_path"] = str(path.relative_to(REPO_ROOT))
+    relpath = str(path.relative_to(REPO_ROOT))
+    _check_shapes(data, relpath)
+    data = Fields(data, relpath)
+    data["_path"] = relpath
     return data
 
 

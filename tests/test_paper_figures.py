@@ -245,3 +245,18 @@ def test_unparsable_result_file_reports_its_line(tmp_path):
 def test_unknown_artefact_name_is_refused():
     with pytest.raises(SystemExit):
         builder.main(["figures", "fig99"])
+
+
+def test_malformed_transcribed_grid_names_file_and_field(tmp_path, monkeypatch, capsys):
+    from paper_figures import sources
+
+    data = tmp_path / "data"
+    shutil.copytree(sources.DATA_DIR, data)
+    grid = data / "fig10.yaml"
+    grid.write_text(grid.read_text().replace("  - [43.5, 43.5, 43.7, 43.4, 44.0, 43.6, 44.3, 43.9, 45.5, 45.2]\n",
+                                             "  - [43.5, 43.5]\n", 1))
+    monkeypatch.setattr(sources, "DATA_DIR", data)
+    monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
+    assert builder.run("figures", ["fig10"], Context(out=tmp_path / "out", results=tmp_path / "none")) == 1
+    assert "data/fig10.yaml: field 'pass@1': expected 5 rows (t_train) of 10 values (t_eval)" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "fig10.png").exists()
