@@ -126,7 +126,7 @@ def prove_three_terms_rational() -> bool:
     rhs = (-sp.log(kept) + (1 - t) * renyi + t * sum(qv * sp.log(qv / tv) for qv, tv in zip(q, tempered))
            + t * _entropy(q))
     lhs = -sum(qv * sp.log(pv) for qv, pv in zip(q, theta[:2]))
-    return abs(sp.N(lhs - rhs, 40)) < sp.Float("1e-35")
+    return bool(abs(sp.N(lhs - rhs, 40)) < sp.Float("1e-35"))
 
 
 def prove_eq16() -> bool:
