@@ -63,5 +63,7 @@ def build(ctx: Context) -> Built:
               f"({f1['_path']}).\nFooter gains (v6 pass@1): {footer_gain}."
               + (" Right group: our CPU run (not LiveCodeBench)." if cpu else ""))
     paths = style.save_figure(fig, ctx.out, "fig01", footer)
-    sources = [f"paper Table 2 + Fig. 1 ({t2['_path']}, {f1['_path']})"] + ([f"our run ({cpu['path']}, {cpu['benchmark']})"] if cpu else [])
+    sources = [f"paper Table 2 + Fig. 1 ({t2['_path']}, {f1['_path']})"]
+    if cpu:
+        sources.append(f"our run ({cpu['path']}, {cpu['benchmark']})")
     return Built(paths, sources)

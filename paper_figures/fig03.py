@@ -1,12 +1,12 @@
 """Figure 3: (a) pass@1 vs effective temperature T_eff = T_train x T_eval; (b) the Qwen3-4B-Thinking grid.
 
-(a) The paper's no-truncation Qwen3-30B-Instruct runs are the Figure 10 grid cells (`data/fig10.yaml`),
-redrawn against T_eff with a quadratic fit computed here (R² and peak printed beside the paper's); the
+(a) The paper's no-truncation Qwen3-30B-Instruct runs are taken to be the Figure 10 grid cells
+(`data/fig10.yaml`; the paper does not say so, but the fit agrees: R² 0.74 here vs 0.75 printed), redrawn against T_eff with a quadratic fit computed here (R² and peak printed beside the paper's); the
 individual truncated runs are not recoverable, so only the best one (49.7%, `data/fig03.yaml`) is marked.
 (b) The Figure 11 pass@1 grid. (c) The theory overlay (`theory.toy.effective_temperature_overlay`): the toy
 student's success probability vs T_eff for several T_train, which collapses onto one curve without training
-truncation (Remark B.4) and does not with top-p 0.85 (Prop. B.3). When this package's CPU grids exist (`results/cpu/grid_no_truncation.json`,
-`results/cpu/grid_truncated.json`), a third panel plots them against T_eff.
+truncation (Remark B.4) and does not with top-p 0.85 (Prop. B.3). When this package's CPU grids exist
+(`results/cpu/grid_no_truncation.json`, `results/cpu/grid_truncated.json`), a last panel plots them against T_eff.
 Does not: fit the paper's truncated groups (their runs are not published).
 """
 from __future__ import annotations

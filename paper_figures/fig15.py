@@ -21,7 +21,8 @@ def build(ctx: Context) -> Built:
     for k, color, marker in (("pass@1", style.SSD, "o"), ("pass@5", style.EXTRA[0], "s")):
         ax_b.plot(f10["t_eval"], f10[k][row], marker=marker, color=color, label=f"SSD {k}")
         ax_b.axhline(f10["baseline"][k], color=color, ls=":", lw=1.2, label=f"base {k} {f10['baseline'][k]}")
-    ax_b.annotate(f"peak {f15['peak']['pass@1']} / {f15['peak']['pass@5']}", (f15["peak"]["t_eval"], f15["peak"]["pass@5"]),
+    peak = f15["peak"]
+    ax_b.annotate(f"peak {peak['pass@1']} / {peak['pass@5']}", (peak["t_eval"], peak["pass@5"]),
                   xytext=(1.05, 66), arrowprops={"arrowstyle": "->"}, fontsize=8.5)
     ax_b.set_xlabel("T_eval")
     ax_b.set_ylabel("LCB v6, best over checkpoints (%)")

@@ -36,7 +36,8 @@ def build(ctx: Context) -> Built:
     sources = [f"paper Table 2 ({t2['_path']})"]
     runs = run_summaries(ctx)
     if runs:
-        header_ours = ["Run (this package)", "Benchmark", "base p@1", "SSD p@1", "Δ p@1", "base p@5", "SSD p@5", "Δ p@5"]
+        header_ours = ["Run (this package)", "Benchmark", "base p@1", "SSD p@1", "Δ p@1",
+                       "base p@5", "SSD p@5", "Δ p@5"]
         rows_ours = []
         for s in runs:
             deltas = [100 * (s["ssd"][k]["value"] - s["base"][k]["value"]) for k in ("pass@1", "pass@5")]

@@ -166,7 +166,8 @@ def write_our_results(root: Path) -> None:
     cpu.mkdir(parents=True)
     arm = lambda v: {"pass@1": {"value": v, "ci": [v - 0.05, v + 0.05]},  # noqa: E731
                      "pass@5": {"value": v + 0.1, "ci": [v + 0.05, v + 0.15]}}
-    (cpu / "summary.json").write_text(json.dumps({"wall_seconds": 1.0, "seeds": [0], "base": arm(0.3), "ssd": arm(0.4)}))
+    headline = {"wall_seconds": 1.0, "seeds": [0], "base": arm(0.3), "ssd": arm(0.4)}
+    (cpu / "summary.json").write_text(json.dumps(headline))
     (cpu / "fig2_teval_sweep.json").write_text(json.dumps(
         {"t_eval": [0.5, 1.0, 1.5], "base": {"pass@1": [0.3, 0.32, 0.25], "pass@5": [0.4, 0.45, 0.4]},
          "ssd": {"pass@1": 0.4, "pass@5": 0.5}}))
