@@ -1,7 +1,8 @@
 """Figure 3: (a) pass@1 vs effective temperature T_eff = T_train x T_eval; (b) the Qwen3-4B-Thinking grid.
 
 (a) The paper's no-truncation Qwen3-30B-Instruct runs are taken to be the Figure 10 grid cells
-(`data/fig10.yaml`; the paper does not say so, but the fit agrees: R² 0.74 here vs 0.75 printed), redrawn against T_eff with a quadratic fit computed here (R² and peak printed beside the paper's); the
+(`data/fig10.yaml`; the paper does not say so, but the fit agrees: R² 0.74 here vs 0.75 printed),
+redrawn against T_eff with a quadratic fit computed here (R² and peak printed beside the paper's); the
 individual truncated runs are not recoverable, so only the best one (49.7%, `data/fig03.yaml`) is marked.
 (b) The Figure 11 pass@1 grid. (c) The theory overlay (`theory.toy.effective_temperature_overlay`): the toy
 student's success probability vs T_eff for several T_train, which collapses onto one curve without training
