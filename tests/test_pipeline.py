@@ -168,3 +168,13 @@ def test_evaluate_grades_in_the_sandbox_and_summarises(tmp_path):
     assert result.summary["pass_at_k"]["pass@1"]["value"] == 0.5
     assert set(result.summary["pass_at_k"]) == {"pass@1", "pass@2"}  # k = 5 > n is dropped
     assert result.summary["by_difficulty"]["easy"]["pass@1"]["value"] == 1.0
+
+
+def test_gpu_smoke_script_runs_every_stage_on_cpu(tmp_path, capsys):
+    from scripts.gpu_smoke import main
+
+    assert main(["--scale", "cpu", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for step in ("base model (format SFT)", "base eval: grade", "SSD synthesis", "SSD SFT", "SSD eval: grade"):
+        assert step in out
+    assert json.loads((tmp_path / "results" / "gpu-smoke-cpu" / "summary.json").read_text())["ssd"]["pass@1"]
