@@ -169,9 +169,9 @@ def load_humaneval() -> dict[str, Problem]:
 
 def read_problems(path: str | os.PathLike) -> dict[str, Problem]:
     problems: dict[str, Problem] = {}
-    for lineno, problem in enumerate(read_jsonl(path, Problem), start=1):
+    for number, problem in enumerate(read_jsonl(path, Problem), start=1):
         if problem.id in problems:
-            raise RecordError(f"{path}:{lineno}: field 'id': duplicate id {problem.id!r}")
+            raise RecordError(f"{path}: record {number}: field 'id': duplicate id {problem.id!r}")
         problems[problem.id] = problem
     return problems
 

@@ -1,0 +1,91 @@
+"""pass@k estimator, summaries with bootstrap intervals, and the paired comparison."""
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ssd.metrics import pass_at_k, paired_comparison, sign_test, summarize
+from ssd.records import Problem, Verdict
+
+
+@given(st.integers(1, 60).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))))
+def test_pass_at_k_equals_the_combinatorial_definition(nck):
+    n, c, k = nck
+    assert pass_at_k(n, c, k) == pytest.approx(1 - math.comb(n - c, k) / math.comb(n, k), abs=1e-12)
+
+
+def test_pass_at_k_is_stable_where_binomials_overflow_floats():
+    assert 0 < pass_at_k(2000, 1, 1) == pytest.approx(1 / 2000)
+    assert pass_at_k(2000, 3, 1000) == pytest.approx(1 - math.comb(1997, 1000) / math.comb(2000, 1000))
+
+
+@pytest.mark.parametrize("n, c, k", [(3, 0, 4), (3, 3, 4), (5, 6, 1), (5, -1, 1), (5, 1, 0), (5.0, 1, 1)])
+def test_pass_at_k_rejects_impossible_requests(n, c, k):
+    with pytest.raises(ValueError):
+        pass_at_k(n, c, k)
+
+
+def test_pass_at_1_is_the_pass_fraction():
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+
+
+def make_run(passes: dict[str, list[bool]]) -> list[Verdict]:
+    return [Verdict(pid, i, "passed" if ok else "wrong_answer", int(ok), 1, 0.1)
+            for pid, row in passes.items() for i, ok in enumerate(row)]
+
+
+PROBLEMS = {f"p{i}": Problem(f"p{i}", "t", "q", "stdin", [], difficulty=("easy" if i < 2 else "hard"))
+            for i in range(4)}
+RUN = make_run({"p0": [True] * 4, "p1": [True, False, False, False], "p2": [False] * 4, "p3": [True, True, False, False]})
+
+
+def test_summarize_averages_per_problem_estimates_overall_and_by_difficulty():
+    summary = summarize(RUN, PROBLEMS, ks=(1, 2), n_boot=200)
+    assert summary["pass_at_k"]["pass@1"]["value"] == pytest.approx((1 + 0.25 + 0 + 0.5) / 4)
+    assert summary["by_difficulty"]["easy"]["pass@1"]["value"] == pytest.approx((1 + 0.25) / 2)
+    assert summary["by_difficulty"]["hard"]["pass@2"]["value"] == pytest.approx((0 + pass_at_k(4, 2, 2)) / 2)
+
+
+def test_bootstrap_interval_brackets_the_value_and_is_seeded():
+    a = summarize(RUN, PROBLEMS, ks=(1,), n_boot=300, seed=3)["pass_at_k"]["pass@1"]
+    b = summarize(RUN, PROBLEMS, ks=(1,), n_boot=300, seed=3)["pass_at_k"]["pass@1"]
+    assert a["ci"][0] <= a["value"] <= a["ci"][1] and a["ci"][0] < a["ci"][1]
+    assert a == b
+
+
+def test_summarize_reports_run_health():
+    run = RUN[:-1] + [Verdict("p3", 3, "no_code", 0, 1, 0.0)]
+    health = summarize(run, PROBLEMS, ks=(1,), n_boot=10)["health"]
+    assert health["status_counts"]["no_code"] == 1 and health["status_counts"]["passed"] == 7
+    assert health["no_code_rate"] == pytest.approx(1 / 16)
+
+
+def test_summarize_refuses_k_above_samples_and_missing_problems():
+    with pytest.raises(ValueError, match="pass@5 needs >= 5"):
+        summarize(RUN, PROBLEMS, ks=(1, 5))
+    with pytest.raises(ValueError, match="no verdicts"):
+        summarize(RUN, {**PROBLEMS, "p9": PROBLEMS["p0"]}, ks=(1,))
+    with pytest.raises(ValueError, match="duplicate verdict"):
+        summarize(RUN + RUN[:1], PROBLEMS, ks=(1,))
+
+
+def test_sign_test_is_exact():
+    assert sign_test(10, 0) == pytest.approx(2 / 1024)
+    assert sign_test(3, 3) == 1.0
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(8, 2) == pytest.approx(2 * sum(math.comb(10, i) for i in range(3)) / 1024)
+
+
+def test_paired_comparison_of_a_better_run():
+    better = make_run({"p0": [True] * 4, "p1": [True] * 4, "p2": [True, False, False, False], "p3": [True] * 4})
+    result = paired_comparison(RUN, better, PROBLEMS, k=1, n_boot=500)
+    assert result["delta"] == pytest.approx(result["b"] - result["a"]) and result["delta"] > 0
+    assert (result["n_better"], result["n_worse"], result["n_tied"]) == (3, 0, 1)
+    assert result["p_value"] == pytest.approx(0.25)
+    assert result["ci"][0] <= result["delta"] <= result["ci"][1]
+
+
+def test_paired_comparison_of_identical_runs_is_null():
+    result = paired_comparison(RUN, RUN, PROBLEMS, k=1, n_boot=100)
+    assert (result["delta"], result["ci"], result["p_value"]) == (0.0, [0.0, 0.0], 1.0)
