@@ -37,7 +37,7 @@ KINDS = ("functional", "stdin")
 # Share of the 100 hash buckets per split: disjoint ranges.
 SPLIT_BUCKETS = {"pretrain": range(0, 70), "pool": range(70, 80), "val": range(80, 90), "eval": range(90, 100)}
 LOOP_VARS = ("x", "v", "n")
-TESTS_PER_PROBLEM = 6
+TESTS_PER_PROBLEM = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -350,7 +350,11 @@ def _random_key(rng: random.Random, depth: int) -> Key:
 
 
 def _tests(key: Key, kind: str, rng: random.Random) -> list[dict]:
-    inputs = [[]] + [[rng.randint(-9, 20) for _ in range(rng.randint(1, 8))] for _ in range(TESTS_PER_PROBLEM - 1)]
+    """An empty list, then random lists that also draw values next to the key's constants (off-by-one
+    solutions must fail)."""
+    near = sorted({c + d for s in key.steps if s.c is not None for c in (s.c, -s.c) for d in (-1, 0, 1)})
+    pool = list(range(-9, 21)) + near * 3
+    inputs = [[]] + [[rng.choice(pool) for _ in range(rng.randint(2, 9))] for _ in range(TESTS_PER_PROBLEM - 1)]
     if kind == "functional":
         return [{"input": json.dumps(x), "output": json.dumps(reference_answer(key, x))} for x in inputs]
     return [{"input": " ".join(map(str, x)) + "\n", "output": f"{reference_answer(key, x)}\n"} for x in inputs]

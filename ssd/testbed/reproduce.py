@@ -1,0 +1,170 @@
+"""`ssd reproduce [--quick]`: the whole CPU SSD experiment, from an empty cache to results/cpu/.
+
+Guarantees:
+- Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
+  smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base` and `ssd` with `pass@1` and
+  `pass@5`, each `{value, ci}`), the figure series, PNGs and `report.md` via `report.write_all`.
+- Every stage is cached under `--root`; a second run with the same config only reads and rewrites the
+  results (seconds). A bad config stops with one `ConfigError` before any work and leaves the results alone.
+- Headline numbers come from the evaluation split only; every selection is made on the validation split.
+
+Does not: run the theory checks or the paper figures (the Makefile chains them around this command).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from ssd.config import load_config
+from ssd.records import Verdict
+from ssd.stages import REPO_ROOT
+from ssd.testbed import benchmark as bm
+from ssd.testbed.report import mechanism_sentence, write_all
+from ssd.testbed.study import Study, StudyConfig, pooled_verdicts
+
+CONFIG_DIR = REPO_ROOT / "experiments" / "cpu"
+
+
+def _ci(metric: dict[str, Any]) -> dict[str, Any]:
+    return {"value": metric["value"], "ci": list(metric["ci"])}
+
+
+def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, difficulties: list[str]) -> dict:
+    from ssd.metrics import paired_comparison  # noqa: PLC0415
+
+    out = {}
+    for d in ["all", *difficulties]:
+        subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
+        keep = lambda vs: [v for v in vs if v.problem_id in subset]  # noqa: E731
+        out[d] = {f"pass@{k}": paired_comparison(keep(base), keep(ssd), subset, k) for k in (1, 5)}
+    return out
+
+
+def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
+    from ssd.metrics import summarize  # noqa: PLC0415
+    from ssd.testbed.tokenstats import token_statistics  # noqa: PLC0415
+
+    started = time.time()
+    study = Study(cfg, root)
+    frontier = study.frontier()
+    grid = study.grid()
+    t2 = study.table2(frontier, grid)
+    stress = study.stress(grid)
+
+    problems = {p.id: p for p in study.splits["eval"]}
+    difficulties = [d for d in bm.DIFFICULTIES if any(p.difficulty == d for p in problems.values())]
+    base = t2["base"]["best_joint"]
+    ssd_runs = [r for _, r in t2["ssd"].values()]
+    pooled = pooled_verdicts(ssd_runs, cfg.eval_n)
+    ssd_summary = summarize(pooled, problems, ks=(1, 5))
+    table2 = {
+        "n": cfg.eval_n, "n_problems": len(problems), "difficulties": difficulties,
+        "base": {"name": "base", "overall": base.summary["pass_at_k"], "by_difficulty": base.summary["by_difficulty"],
+                 "health": base.summary["health"]},
+        "ssd": {"name": "SSD", "overall": ssd_summary["pass_at_k"], "by_difficulty": ssd_summary["by_difficulty"],
+                "health": ssd_summary["health"]},
+        "ssd_per_seed": {str(s): r.metric(1) for s, (_, r) in t2["ssd"].items()},
+        "paired": paired_table(base.verdicts, pooled, problems, difficulties),
+    }
+    stress_eval = stress["result"]
+    fig7 = {"t_train": stress["t_train"], "t_eval": stress["t_eval"], "no_code_rate": stress["no_code_rate"],
+            "length_rate": stress["length_rate"], "example": stress["example"][:600],
+            "base": {k: base.metric(int(k[-1])) for k in ("pass@1", "pass@5")},
+            "ssd": {k: stress_eval.metric(int(k[-1])) for k in ("pass@1", "pass@5")}}
+
+    trunc = cfg.eval_truncation
+    ssd_model = t2["ssd"][cfg.ssd_seeds[0]][0]
+    stats = {name: token_statistics(model, study.splits["eval"], prompt_style=cfg.prompt_style,
+                                    temperatures=cfg.token_stat_temperatures, top_k=trunc.top_k, top_p=trunc.top_p)
+             for name, model in (("base", study.base_model), ("ssd", ssd_model))}
+    series = build_series(cfg, frontier, grid, stats, fig7)
+    recipe = t2["recipe"]
+    summary = {
+        "wall_seconds": round(time.time() - started, 1),
+        "seeds": list(cfg.ssd_seeds),
+        "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
+        "ssd": {k: _ci(v) for k, v in ssd_summary["pass_at_k"].items()},
+        "delta": {k: {"value": v["delta"], "ci": v["ci"], "p_value": v["p_value"]}
+                  for k, v in table2["paired"]["all"].items()},
+        "recipe": recipe, "eval_truncation": dataclasses.asdict(trunc), "sweep_n": cfg.sweep_n,
+        "frontier": {
+            "best_joint": _setting(frontier["best_joint"]),
+            "best_temperature_only": _setting(frontier["best_temperature_only"]),
+            "eval_temperature_only": {k: _ci(v) for k, v in t2["base"]["best_temperature_only"].summary["pass_at_k"].items()},
+        },
+        "table2": table2,
+        "mechanism": mechanism_sentence(series["fig6_token_stats"], recipe["t_eval"]),
+        "model": {"dir": str(study.base_model), "spec": dataclasses.asdict(cfg.base.spec)},
+    }
+    write_all(out, summary, series)
+    return summary
+
+
+def _setting(cell: dict[str, Any]) -> dict[str, Any]:
+    return {"temperature": cell["temperature"], "top_k": cell["top_k"], "top_p": cell["top_p"],
+            "val_pass@1": cell["overall"]["pass@1"]["value"]}
+
+
+def _value(cell: dict[str, Any], k: str) -> float | None:
+    metric = cell["overall"].get(k)
+    return None if metric is None else metric["value"]
+
+
+def build_series(cfg: StudyConfig, frontier: dict, grid: dict, stats: dict, fig7: dict) -> dict[str, Any]:
+    """The JSON series of paper_figures/README.md."""
+    def base_row(trunc) -> dict[str, list]:
+        cells = {c["temperature"]: c for c in frontier["cells"] if (c["top_k"], c["top_p"]) == (trunc.top_k, trunc.top_p)}
+        return {k: [_value(cells[t], k) for t in cfg.base_temperatures] for k in ("pass@1", "pass@5")}
+
+    selected = grid["selected"]
+    series: dict[str, Any] = {
+        "fig2_teval_sweep": {
+            "t_eval": cfg.base_temperatures, "split": "val",
+            "base": base_row(cfg.eval_truncation),
+            "base_temperature_only": base_row(type(cfg.eval_truncation)(0, 1.0)),
+            "ssd": {k: _value(selected, k) for k in ("pass@1", "pass@5")},
+            "base_best_val_pass@1": frontier["best_joint"]["overall"]["pass@1"]["value"],
+        },
+        "fig7_stress": fig7,
+    }
+    for name, is_truncated in (("grid_no_truncation", False), ("grid_truncated", True)):
+        cells = [c for c in grid["cells"] if ((c["train_top_k"], c["train_top_p"]) != (0, 1.0)) == is_truncated]
+        lookup = {(c["t_train"], c["t_eval"]): c for c in cells}
+        series[name] = {"t_train": cfg.train_temperatures, "t_eval": cfg.ssd_eval_temperatures, "split": "val",
+                        **{k: [[_value(lookup[(tt, te)], k) for te in cfg.ssd_eval_temperatures]
+                               for tt in cfg.train_temperatures] for k in ("pass@1", "pass@5")}}
+    series["fig6_token_stats"] = {
+        "rank": list(range(1, len(stats["base"]["all"]["cumulative_mass"]) + 1)),
+        "t_eval": cfg.token_stat_temperatures,
+        "truncation": dataclasses.asdict(cfg.eval_truncation),
+        "base": stats["base"]["all"], "ssd": stats["ssd"]["all"],
+        "by_label": {label: {m: stats[m][label] for m in ("base", "ssd") if label in stats[m]}
+                     for label in ("fork", "lock", "other")},
+    }
+    return series
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ssd reproduce", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the same experiment at CI size (< 3 minutes)")
+    parser.add_argument("--config", help="a StudyConfig YAML (default experiments/cpu/{full,quick}.yaml)")
+    parser.add_argument("--root", help="stage cache folder (default runs/cpu or runs/cpu-quick)")
+    parser.add_argument("--out", help="results folder (default results/cpu or results/cpu-quick)")
+    parser.add_argument("overrides", nargs="*", help="key=value config overrides")
+    args = parser.parse_args(argv)
+    name = "quick" if args.quick else "full"
+    cfg = load_config(args.config or CONFIG_DIR / f"{name}.yaml", StudyConfig, args.overrides)
+    suffix = "-quick" if args.quick else ""
+    from ssd.runtime import configure_threads  # noqa: PLC0415
+
+    configure_threads()
+    root = Path(args.root or REPO_ROOT / "runs" / f"cpu{suffix}")
+    out = Path(args.out or REPO_ROOT / "results" / f"cpu{suffix}")
+    summary = run(cfg, root, out)
+    print(f"ssd reproduce: base pass@1 {summary['base']['pass@1']['value']:.3f} -> SSD "
+          f"{summary['ssd']['pass@1']['value']:.3f} (delta {summary['delta']['pass@1']['value']:+.3f}, "
+          f"95% CI {summary['delta']['pass@1']['ci']}); {summary['wall_seconds']:.0f} s; report {out / 'report.md'}")
+    return 0

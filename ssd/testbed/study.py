@@ -1,0 +1,198 @@
+"""The CPU SSD experiment on the generated benchmark: every paper artefact's analogue, selected on validation.
+
+Order of work (each step stage-cached under `root`, so a re-run only reads):
+1. problems: SSD prompt pool, validation and evaluation splits (disjoint from each other and from the
+   base model's corpus, checked); the base model (`basemodel.build_base_model`).
+2. decode-only frontier on validation: the base over a joint grid of temperature x (top-k, top-p); the
+   best temperature-only setting and the best joint setting are chosen on validation.
+3. the T_train x T_eval grid on validation, with and without training-time truncation: SSD data from the
+   pool (`ssd.pipeline.synthesize`, N = 1), plain SFT (`ssd.pipeline.finetune`), evaluation of the student.
+   The SSD recipe (T_train, truncation, T_eval) is the best truncated cell on validation.
+4. Table 2 on the evaluation split with n samples per problem: the base at its validation-selected joint
+   setting and at its best temperature-only setting, and the SSD recipe re-run end to end for each seed.
+5. the stress test: the hottest untruncated T_train row, its no-code share and its evaluation result.
+6. token statistics of base vs SSD on the evaluation split's canonical solutions (`tokenstats`).
+
+Guarantees: no setting is chosen on the evaluation split; every number in the returned dict comes from
+a graded run of this call or its cache. Does not: write the report (`report.py` does).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ssd.config import ConfigError, DecodingConfig
+from ssd.records import Problem, Verdict
+from ssd.testbed import benchmark as bm
+from ssd.testbed.basemodel import BaseModelSettings, build_base_model
+from ssd.testbed.evaluation import Result, evaluate
+
+
+@dataclasses.dataclass
+class Truncation:
+    top_k: int = 0
+    top_p: float = 1.0
+
+    def label(self) -> str:
+        return "none" if (self.top_k, self.top_p) == (0, 1.0) else f"top-k {self.top_k}, top-p {self.top_p}"
+
+
+@dataclasses.dataclass
+class SSDTraining:
+    """SFT of the student on its own samples (completion loss)."""
+
+    epochs: float = 2.0
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_steps: int = 5
+    micro_batch_size: int = 32
+
+
+@dataclasses.dataclass
+class StudyConfig:
+    benchmark_seed: int = 0
+    prompt_style: str = "paper"
+    pool: dict[str, int] = dataclasses.field(default_factory=lambda: {"easy": 30, "medium": 250, "hard": 250})
+    val: dict[str, int] = dataclasses.field(default_factory=lambda: {"easy": 20, "medium": 20, "hard": 20})
+    eval: dict[str, int] = dataclasses.field(default_factory=lambda: {"easy": 40, "medium": 40, "hard": 40})
+    base: BaseModelSettings = dataclasses.field(default_factory=BaseModelSettings)
+    max_tokens: int = 256
+    eval_n: int = 10
+    sweep_n: int = 5
+    eval_truncation: Truncation = dataclasses.field(default_factory=lambda: Truncation(20, 0.8))
+    base_temperatures: list[float] = dataclasses.field(default_factory=lambda: [0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
+    frontier_truncations: list[Truncation] = dataclasses.field(default_factory=lambda: [
+        Truncation(0, 1.0), Truncation(20, 0.8), Truncation(5, 1.0), Truncation(0, 0.9)])
+    train_temperatures: list[float] = dataclasses.field(default_factory=lambda: [0.6, 1.0, 1.5, 2.0])
+    train_truncation: Truncation = dataclasses.field(default_factory=lambda: Truncation(20, 0.8))
+    ssd_eval_temperatures: list[float] = dataclasses.field(default_factory=lambda: [0.4, 0.7, 1.0, 1.3])
+    ssd_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
+    sft: SSDTraining = dataclasses.field(default_factory=SSDTraining)
+    token_stat_temperatures: list[float] = dataclasses.field(
+        default_factory=lambda: [0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 2.0])
+    workers: int = 2
+    batch_size: int = 64
+
+    def validate(self) -> None:
+        if len(self.ssd_seeds) < 1 or self.eval_n < 1 or self.sweep_n < 1:
+            raise ConfigError("ssd_seeds, eval_n, sweep_n: expected at least one seed and n >= 1")
+        if Truncation(0, 1.0) not in self.frontier_truncations:
+            raise ConfigError("frontier_truncations: must include {top_k: 0, top_p: 1.0} (temperature alone)")
+        if self.eval_truncation not in self.frontier_truncations:
+            raise ConfigError("frontier_truncations: must include eval_truncation (the Fig. 2 sweep)")
+        if not self.train_temperatures or not self.ssd_eval_temperatures or not self.base_temperatures:
+            raise ConfigError("train_temperatures, ssd_eval_temperatures, base_temperatures: expected non-empty")
+
+
+def decoding(cfg: StudyConfig, temperature: float, trunc: Truncation, n: int, seed: int = 0) -> DecodingConfig:
+    return DecodingConfig(temperature=temperature, top_k=trunc.top_k, top_p=trunc.top_p,
+                          max_tokens=cfg.max_tokens, n=n, seed=seed)
+
+
+def metrics(result: Result) -> dict[str, Any]:
+    s = result.summary
+    return {"overall": s["pass_at_k"], "by_difficulty": s["by_difficulty"], "health": s["health"],
+            "distinct_programs": result.distinct_programs}
+
+
+class Study:
+    """One run of the experiment; methods are its steps, sharing problems, base model and caches."""
+
+    def __init__(self, cfg: StudyConfig, root: str | Path):
+        self.cfg, self.root = cfg, Path(root)
+        seed = cfg.benchmark_seed
+        self.splits = {name: bm.make_split(name, getattr(cfg, name), seed=seed) for name in ("pool", "val", "eval")}
+        self.base_model = build_base_model(cfg.base, self.splits, prompt_style=cfg.prompt_style,
+                                           benchmark_seed=seed, root=self.root)
+
+    def run_eval(self, model: Path, split: str, dec: DecodingConfig) -> Result:
+        return evaluate(model, self.splits[split], dec, prompt_style=self.cfg.prompt_style, root=self.root,
+                        workers=self.cfg.workers, batch_size=self.cfg.batch_size)
+
+    def student(self, t_train: float, trunc: Truncation, seed: int) -> tuple[Path, Path]:
+        """(SSD samples folder, fine-tuned checkpoint) for one recipe and seed."""
+        from ssd.pipeline import finetune, synthesize  # noqa: PLC0415
+        from ssd.sft import SFTConfig  # noqa: PLC0415
+
+        cfg = self.cfg
+        pool = {p.id: p for p in self.splits["pool"]}
+        samples = synthesize(self.base_model, pool, decoding(cfg, t_train, trunc, 1, seed),
+                             prompt_style=cfg.prompt_style, root=self.root,
+                             backend_options={"batch_size": cfg.batch_size})
+        t = cfg.sft
+        sft = SFTConfig(model="-", data="-", output_dir="-", loss_on="completion", epochs=t.epochs, lr=t.lr,
+                        min_lr=t.min_lr, warmup_steps=t.warmup_steps, micro_batch_size=t.micro_batch_size,
+                        max_seq_len=cfg.base.spec.max_position_embeddings, overlong="truncate", seed=seed,
+                        progress=False)
+        return samples, finetune(self.base_model, samples, sft, root=self.root)
+
+    # ---- steps ----
+
+    def frontier(self) -> dict[str, Any]:
+        cfg = self.cfg
+        cells = []
+        for trunc in cfg.frontier_truncations:
+            for t in cfg.base_temperatures:
+                r = self.run_eval(self.base_model, "val", decoding(cfg, t, trunc, cfg.sweep_n))
+                cells.append({"temperature": t, "top_k": trunc.top_k, "top_p": trunc.top_p, **metrics(r)})
+        p1 = lambda c: c["overall"]["pass@1"]["value"]  # noqa: E731
+        temp_only = [c for c in cells if (c["top_k"], c["top_p"]) == (0, 1.0)]
+        return {"cells": cells, "best_joint": max(cells, key=p1), "best_temperature_only": max(temp_only, key=p1)}
+
+    def grid(self) -> dict[str, Any]:
+        cfg = self.cfg
+        rows = []
+        for trunc in (Truncation(0, 1.0), cfg.train_truncation):
+            for t_train in cfg.train_temperatures:
+                samples, model = self.student(t_train, trunc, cfg.ssd_seeds[0])
+                for t_eval in cfg.ssd_eval_temperatures:
+                    r = self.run_eval(model, "val", decoding(cfg, t_eval, cfg.eval_truncation, cfg.sweep_n))
+                    rows.append({"t_train": t_train, "train_top_k": trunc.top_k, "train_top_p": trunc.top_p,
+                                 "t_eval": t_eval, **metrics(r)})
+        truncated = [c for c in rows if (c["train_top_k"], c["train_top_p"]) != (0, 1.0)]
+        best = max(truncated or rows, key=lambda c: c["overall"]["pass@1"]["value"])
+        return {"cells": rows, "selected": best}
+
+    def table2(self, frontier: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
+        cfg = self.cfg
+        base_runs = {}
+        for name in ("best_joint", "best_temperature_only"):
+            c = frontier[name]
+            base_runs[name] = self.run_eval(self.base_model, "eval", decoding(
+                cfg, c["temperature"], Truncation(c["top_k"], c["top_p"]), cfg.eval_n))
+        sel = grid["selected"]
+        trunc = Truncation(sel["train_top_k"], sel["train_top_p"])
+        seeds = {}
+        for seed in cfg.ssd_seeds:
+            _, model = self.student(sel["t_train"], trunc, seed)
+            seeds[seed] = (model, self.run_eval(model, "eval", decoding(
+                cfg, sel["t_eval"], cfg.eval_truncation, cfg.eval_n, seed)))
+        return {"base": base_runs, "ssd": seeds, "recipe": {"t_train": sel["t_train"], "train_top_k": trunc.top_k,
+                                                           "train_top_p": trunc.top_p, "t_eval": sel["t_eval"]}}
+
+    def stress(self, grid: dict[str, Any]) -> dict[str, Any]:
+        """Fig. 7: the hottest T_train without truncation; its best T_eval chosen on validation."""
+        from ssd.pipeline import read_samples  # noqa: PLC0415
+        from ssd.synthesis import has_code  # noqa: PLC0415
+
+        cfg = self.cfg
+        t_train = max(cfg.train_temperatures)
+        samples_dir, model = self.student(t_train, Truncation(0, 1.0), cfg.ssd_seeds[0])
+        data = read_samples(samples_dir)
+        row = [c for c in grid["cells"] if c["t_train"] == t_train and (c["train_top_k"], c["train_top_p"]) == (0, 1.0)]
+        best = max(row, key=lambda c: c["overall"]["pass@1"]["value"])
+        result = self.run_eval(model, "eval", decoding(cfg, best["t_eval"], cfg.eval_truncation, cfg.eval_n))
+        return {"t_train": t_train, "t_eval": best["t_eval"], "result": result,
+                "no_code_rate": sum(not has_code(s.completion) for s in data) / max(len(data), 1),
+                "length_rate": sum(s.finish_reason == "length" for s in data) / max(len(data), 1),
+                "example": next((s.completion for s in data if not has_code(s.completion)), data[0].completion)}
+
+
+def pooled_verdicts(runs: list[Result], n: int) -> list[Verdict]:
+    """Verdicts of several seeds as one run of len(runs) * n samples per problem (indices offset by seed)."""
+    return [dataclasses.replace(v, sample_index=i * n + v.sample_index) for i, r in enumerate(runs) for v in r.verdicts]
+
+
+def problems_by_id(problems: list[Problem]) -> dict[str, Problem]:
+    return {p.id: p for p in problems}
