@@ -16,7 +16,7 @@ COLUMN = {"v6_p1_all": 0, "v6_p1_hard": 3, "v6_p5_all": 4, "v6_p5_hard": 7}
 PANEL_TITLE = {"v6_p1_all": "pass@1, all", "v6_p1_hard": "pass@1, hard", "v6_p5_all": "pass@5, all",
                "v6_p5_hard": "pass@5, hard"}
 SWEEP_FIELDS = {"t_eval": "numbers", "base/pass@1": "rates", "base/pass@5": "rates", "ssd/pass@1": "rate",
-                "ssd/pass@5": "rate"}
+                "ssd/pass@5": "rate_or_null"}
 
 
 def _paper_panel(ax, ssd: float, margin: float, t_range: list[float], hard: bool) -> None:
@@ -51,8 +51,10 @@ def build(ctx: Context) -> Built:
         for c, k in enumerate(("pass@1", "pass@5")):
             ax = axes[-1][c]
             ax.plot(sweep["t_eval"], percent(sweep["base"][k]), "o-", color=style.BASE, label="base, T_eval swept")
-            ax.axhline(percent(sweep["ssd"][k]), color=style.SSD, lw=2, label="+SSD")
-            ax.set_title(f"CPU testbed (ours): {k}, all", fontsize=9.5)
+            if sweep["ssd"][k] is not None:
+                ax.axhline(percent(sweep["ssd"][k]), color=style.SSD, lw=2, label="+SSD")
+            split = f", {sweep['split']} split" if "split" in sweep else ""
+            ax.set_title(f"CPU testbed (ours{split}): {k}, all", fontsize=9.5)
             ax.set_xlabel("T_eval")
             ax.set_ylabel(f"{k} (%)")
             ax.margins(y=0.25)

@@ -3,7 +3,7 @@
 The paper publishes no numbers behind Figure 6 (only axes and annotations), so this figure exists only once
 this package's CPU testbed has written `results/cpu/fig6_token_stats.json`: (a) cumulative probability mass
 by token rank, (b) tokens surviving truncation and (c) entropy after truncation, both vs T_eval; with the
-testbed's ground-truth fork/lock labels drawn as separate lines when present.
+testbed's ground-truth fork/lock labels drawn as separate lines when both arms have them at every T_eval.
 Does not: fall back to any paper number; without our run it is skipped.
 """
 from __future__ import annotations
@@ -20,6 +20,15 @@ FIELDS = {"rank": "numbers", "t_eval": "numbers", **{f"{arm}/{k}": kind for arm 
 LINESTYLE = {"all": "-", "fork": "--", "lock": ":"}
 
 
+def _complete(label_stats, n_temperatures: int) -> bool:
+    """A ground-truth label's series is drawn only if both arms have finite values at every T_eval."""
+    if not isinstance(label_stats, dict):
+        return False
+    return all(isinstance(label_stats.get(arm, {}).get(k), list) and len(label_stats[arm][k]) == n_temperatures
+               and all(isinstance(v, (int, float)) and np.isfinite(v) for v in label_stats[arm][k])
+               for arm in ARMS for k in ("kept_tokens", "entropy"))
+
+
 def build(ctx: Context) -> Built:
     stats = ours(ctx, "cpu/fig6_token_stats.json", FIELDS)
     if stats is None:
@@ -28,7 +37,7 @@ def build(ctx: Context) -> Built:
     same_length(stats, ["t_eval"] + [f"{arm}/{k}" for arm in ARMS for k in ("kept_tokens", "entropy")])
     series = {"all": stats}
     for label in ("fork", "lock"):
-        if label in stats.get("by_label", {}):
+        if _complete(stats.get("by_label", {}).get(label), len(stats["t_eval"])):
             series[label] = stats["by_label"][label]
     fig, axes = style.new_figure(13, 4, 1, 3)
     for arm, color in zip(ARMS, (style.BASE, style.SSD)):

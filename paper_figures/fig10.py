@@ -39,6 +39,7 @@ def draw_grids(ctx: Context, name: str, data: dict, ours_grid: dict | None, mode
                mark_at: tuple[float, float] | None = None) -> list:
     """Paper pass@1/pass@5 heatmaps, plus this package's grid as a second row when it exists."""
     rows = 2 if ours_grid else 1
+    split = f", {ours_grid['split']} split" if ours_grid and "split" in ours_grid else ""
     width = 6.5 if len(data["t_eval"]) <= 10 else 7.5
     fig, axes = style.new_figure(2 * width, 0.45 * len(data["t_train"]) * rows + 2.2 * rows, rows, 2, squeeze=False)
     for col, k in enumerate(("pass@1", "pass@5")):
@@ -47,7 +48,8 @@ def draw_grids(ctx: Context, name: str, data: dict, ours_grid: dict | None, mode
         fig.colorbar(image, ax=axes[0][col], shrink=0.85, label=f"{k} (%) — base {data['baseline'][k]}")
         if ours_grid:
             image = style.heatmap(axes[1][col], percent(ours_grid[k]), ours_grid["t_eval"], ours_grid["t_train"],
-                                  xlabel="T_eval", ylabel="T_train", title=f"CPU testbed (ours): {k} (%)")
+                                  xlabel="T_eval", ylabel="T_train",
+                                  title=f"CPU testbed (ours{split}): {k} (%)")
             fig.colorbar(image, ax=axes[1][col], shrink=0.85, label=f"{k} (%)")
     return style.save_figure(fig, ctx.out, name, footer)
 

@@ -6,7 +6,8 @@ Guarantees:
   (on access) or a wrong shape raises `DataError` naming the file and the field.
 - `ours(ctx, relpath, required)` returns a run's JSON result, or None when the file does not exist yet;
   a file that exists but lacks a field, or holds a value of the wrong kind, raises `DataError`
-  (file, field, expectation). Rates in our JSON files are fractions in [0, 1]; `percent` converts them.
+  (file, field, expectation). Rates in our JSON files are fractions in [0, 1], lists and grids may hold null for "not
+  measured"; `percent` converts them (null -> NaN).
 - `theory(module)` imports `theory.<module>` or raises `Skip` with one line saying what is missing
   (`optional=True` returns None instead, for artefacts whose theory part is an extra panel or column).
 - `Skip` means "no data for this artefact yet" (printed as one line by the build, not an error).
@@ -119,24 +120,29 @@ def _get(data: Any, dotted: str, path: Path) -> Any:
 
 def _check(value: Any, kind: str, dotted: str, path: Path) -> None:
     def is_rate(x: Any) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 <= x <= 1
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 <= x <= 1 + 1e-9
+
+    def is_rate_or_null(x: Any) -> bool:
+        return x is None or is_rate(x)
 
     def is_number(x: Any) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
     ok = {
         "rate": lambda v: is_rate(v),
+        "rate_or_null": lambda v: is_rate_or_null(v),
         "number": lambda v: is_number(v),
-        "rates": lambda v: isinstance(v, list) and len(v) > 0 and all(is_rate(x) for x in v),
+        "rates": lambda v: isinstance(v, list) and len(v) > 0 and all(is_rate_or_null(x) for x in v),
         "numbers": lambda v: isinstance(v, list) and len(v) > 0 and all(is_number(x) for x in v),
         "rate_grid": lambda v: isinstance(v, list) and len(v) > 0
-        and all(isinstance(r, list) and all(is_rate(x) for x in r) for r in v),
+        and all(isinstance(r, list) and all(is_rate_or_null(x) for x in r) for r in v),
         "interval": lambda v: isinstance(v, list) and len(v) == 2 and all(is_rate(x) for x in v) and v[0] <= v[1],
     }[kind]
     if not ok(value):
-        expect = {"rate": "a number in [0, 1]", "number": "a finite number",
-                  "rates": "a non-empty list of numbers in [0, 1]", "numbers": "a non-empty list of numbers",
-                  "rate_grid": "a list of rows of numbers in [0, 1]",
+        expect = {"rate": "a number in [0, 1]", "rate_or_null": "a number in [0, 1] or null",
+                  "number": "a finite number",
+                  "rates": "a non-empty list of numbers in [0, 1] (or null)", "numbers": "a non-empty list of numbers",
+                  "rate_grid": "a list of rows of numbers in [0, 1] (or null)",
                   "interval": "[low, high] with 0 <= low <= high <= 1"}[kind]
         raise DataError(f"{path}: field '{dotted}': expected {expect}, got {value!r}")
 
@@ -197,8 +203,11 @@ def run_summaries(ctx: Context) -> list[dict[str, Any]]:
     return entries
 
 
-def percent(x: float | list) -> Any:
-    return [percent(v) for v in x] if isinstance(x, list) else 100.0 * x
+def percent(x: float | list | None) -> Any:
+    """Fractions to percent, elementwise; null (not measured) becomes NaN, which plots as a gap."""
+    if isinstance(x, list):
+        return [percent(v) for v in x]
+    return float("nan") if x is None else 100.0 * x
 
 
 def theory(module: str, optional: bool = False):

@@ -85,7 +85,7 @@ def heatmap(ax, grid, x_values, y_values, *, xlabel: str, ylabel: str, title: st
     middle = (np.nanmin(grid) + np.nanmax(grid)) / 2 if vmin is None else (vmin + vmax) / 2
     size = 7 if grid.shape[1] <= 10 else 6
     for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, fmt_cell.format(v), ha="center", va="center", fontsize=size,
+        ax.text(j, i, "–" if np.isnan(v) else fmt_cell.format(v), ha="center", va="center", fontsize=size,
                 color="white" if v < middle else "black")
     if mark is not None:
         ax.add_patch(plt.Rectangle((mark[1] - 0.5, mark[0] - 0.5), 1, 1, fill=False, lw=2, ec="red"))

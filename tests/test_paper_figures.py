@@ -261,3 +261,18 @@ def test_malformed_transcribed_grid_names_file_and_field(tmp_path, monkeypatch, 
     assert builder.run("figures", ["fig10"], Context(out=tmp_path / "out", results=tmp_path / "none")) == 1
     assert "data/fig10.yaml: field 'pass@1': expected 5 rows (t_train) of 10 values (t_eval)" in capsys.readouterr().err
     assert not (tmp_path / "out" / "fig10.png").exists()
+
+
+def test_unmeasured_grid_cells_and_incomplete_labels_are_drawn_as_gaps(tmp_path):
+    write_our_results(tmp_path / "results")
+    cpu = tmp_path / "results" / "cpu"
+    grid = json.loads((cpu / "grid_truncated.json").read_text())
+    grid["pass@5"][0][0] = None
+    (cpu / "grid_truncated.json").write_text(json.dumps(grid))
+    stats = json.loads((cpu / "fig6_token_stats.json").read_text())
+    stats["by_label"] = {"fork": {"base": stats["base"], "ssd": stats["ssd"]}, "lock": {"base": stats["base"]}}
+    (cpu / "fig6_token_stats.json").write_text(json.dumps(stats))
+    from paper_figures import fig06, fig11
+
+    ctx = Context(out=tmp_path / "out", results=tmp_path / "results")
+    assert all(p.exists() for p in fig11.build(ctx).paths + fig06.build(ctx).paths)
