@@ -1,5 +1,6 @@
 """The stage chain end to end on a tiny random Qwen3 (CPU, seconds): stages, reuse, results, identities."""
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -178,3 +179,17 @@ def test_gpu_smoke_script_runs_every_stage_on_cpu(tmp_path, capsys):
     for step in ("base model (format SFT)", "base eval: grade", "SSD synthesis", "SSD SFT", "SSD eval: grade"):
         assert step in out
     assert json.loads((tmp_path / "results" / "gpu-smoke-cpu" / "summary.json").read_text())["ssd"]["pass@1"]
+
+
+def test_launched_sft_runs_in_a_subprocess_and_is_then_reused(world, first_run, tmp_path):
+    import sys
+
+    from ssd.experiment import sft_config
+
+    root, model = world
+    cfg, results = first_run
+    data = Path(results["stages"]["sft_data"]) / "train.jsonl"
+    final = pipeline.finetune(model, data, sft_config(cfg), root=tmp_path, launcher=[sys.executable])
+    assert (final / "config.json").exists() and final.parent.parent == tmp_path
+    # complete now: a launcher that would fail is never called
+    assert pipeline.finetune(model, data, sft_config(cfg), root=tmp_path, launcher=["false"]) == final
