@@ -136,12 +136,12 @@ def _realizability_sides():
     untruncated = [log_normalize(np.log([0.5, 0.2, 0.2, 0.1])), log_normalize(np.log([0.3, 0.3, 0.25, 0.15]))]
     counts = [count_realizing(witness, recipe, tau), min(1, count_realizing(toy, TOY_RECIPE, 2.09)),
               min(1, count_realizing(untruncated, SSDRecipe(1.3), 0.8))]
-    return ids._pair(counts, [0, 1, 1])
+    return ids.both_sides(counts, [0, 1, 1])
 
 
 def _b9_sides(logp0, recipe, t_eval, eval_top_k, eval_top_p):
     """Obs. B.9 (package): ideal-fit student at evaluation = two-temperature six-operator decode-only policy."""
-    return ids._pair(np.exp(student_policy(logp0, recipe, t_eval, eval_top_k, eval_top_p)),
+    return ids.both_sides(np.exp(student_policy(logp0, recipe, t_eval, eval_top_k, eval_top_p)),
                      np.exp(two_stage_policy(logp0, recipe, t_eval, eval_top_k, eval_top_p)))
 
 

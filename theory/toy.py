@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory.decoding import decode_distribution
-from theory.distributions import entropy, log_normalize, temper
+from theory.distributions import entropy, temper
 from theory.operators import ORDERS, prefix_masses
 from theory.ssd import SSDRecipe, retained_support, ssd_target
 

@@ -25,7 +25,7 @@ def test_retruncation_between_temperings_breaks_composition():
     def retruncated(logp, t1, t2, support=None):
         first = temper(logp, t1)
         nucleus = kept_support(first, top_p=0.5)
-        return ids._pair(np.exp(temper(first, t2, nucleus)), np.exp(temper(logp, t1 * t2)))
+        return ids.both_sides(np.exp(temper(first, t2, nucleus)), np.exp(temper(logp, t1 * t2)))
     broken = dataclasses.replace(by_name("Lemma B.1"), sides=retruncated)
     assert not check(broken, draws=40).passed
 

@@ -4,7 +4,6 @@ import pytest
 
 from theory import toy
 from theory.operators import decode_only
-from theory.distributions import log_normalize
 
 
 def close(ours, paper, unit):
