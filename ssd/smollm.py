@@ -238,7 +238,8 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
     exp = cfg.experiment
     started = time.time()
     problems = humaneval_subset(cfg.humaneval_stride)
-    pool = list(pipeline.as_problem_dict(pipeline.load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT)).values())
+    loaded = pipeline.load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT)
+    pool = list(pipeline.as_problem_dict(loaded).values())
     matches = find_contaminated(pool, list(load_humaneval().values()))
     if matches:
         raise ConfigError(f"prompt pool {exp.prompt_pool.path}: {len(matches)} prompts match HumanEval, "

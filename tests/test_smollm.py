@@ -1,0 +1,110 @@
+"""ssd.smollm: the offline prompt pool is disjoint from HumanEval, the settings say what the issue asks,
+bad configs stop with one error, and the headline comparison is the pre-registered one."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ssd import smollm
+from ssd.config import ConfigError
+from ssd.pools import find_contaminated
+from ssd.problems import load_humaneval, read_problems
+
+REPO = Path(__file__).resolve().parent.parent
+POOL = REPO / "experiments" / "smollm" / "stdlib_pool.jsonl"
+SMALL = REPO / smollm.SETTINGS["small"]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return list(read_problems(POOL).values())
+
+
+@pytest.fixture(scope="module")
+def humaneval():
+    return list(load_humaneval().values())
+
+
+def test_committed_pool_has_no_humaneval_match(pool, humaneval):
+    assert find_contaminated(pool, humaneval) == []
+
+
+def test_guard_flags_a_humaneval_prompt_slipped_into_the_pool(pool, humaneval):
+    slipped = dataclasses.replace(pool[0], id="slipped", question="Solve this:\n" + humaneval[0].question)
+    assert find_contaminated([*pool, slipped], humaneval) == [("slipped", humaneval[0].id)]
+
+
+def test_committed_pool_is_what_the_builder_makes_from_this_stdlib(pool):
+    assert [p.id for p in smollm.stdlib_prompt_pool()] == [p.id for p in pool]
+
+
+def test_each_prompt_names_its_function_and_forbids_its_module():
+    built = smollm.stdlib_prompt_pool(("textwrap",))
+    assert built
+    for p in built:
+        assert f"`{p.func_name}(" in p.question
+        assert "without importing the `textwrap` module" in p.question
+
+
+@pytest.mark.parametrize("setting", sorted(smollm.SETTINGS))
+def test_settings_use_pass_at_1_and_5_from_ten_samples_with_the_paper_prompt(setting):
+    exp = smollm.load_smollm(REPO / smollm.SETTINGS[setting]).experiment
+    assert (exp.n_eval_samples, exp.ks, exp.prompt_style) == (10, [1, 5], "paper")
+
+
+def test_full_setting_evaluates_all_164_problems():
+    cfg = smollm.load_smollm(REPO / smollm.SETTINGS["full"])
+    assert len(smollm.humaneval_subset(cfg.humaneval_stride)) == 164
+
+
+def test_subset_takes_every_stride_th_task_id():
+    assert list(smollm.humaneval_subset(14)) == [f"HumanEval/{i}" for i in range(0, 164, 14)]
+
+
+def test_unknown_key_is_one_config_error_naming_it(tmp_path):
+    data = yaml.safe_load(SMALL.read_text())
+    data["humaneval_strid"] = 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="humaneval_strid"):
+        smollm.load_smollm(bad)
+
+
+def test_repeated_sweep_temperature_is_a_config_error():
+    with pytest.raises(ConfigError, match="ssd_temperatures"):
+        smollm.load_smollm(SMALL, ["ssd_temperatures=[0.7, 0.7]"])
+
+
+def test_first_two_arms_are_base_and_ssd_at_the_same_temperature():
+    first, second = smollm.arms(smollm.load_smollm(SMALL))[:2]
+    assert (first.role, second.role) == ("base", "ssd")
+    assert first.temperature == second.temperature
+
+
+def test_plan_prints_every_stage_and_a_total_before_running(capsys):
+    assert smollm.main(["--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "] plan:" in out and "estimated" in out
+    for label in ("ssd-synthesis", "sft", *(a.label for a in smollm.arms(smollm.load_smollm(SMALL)))):
+        assert f"  {label} " in out
+
+
+def fake_results(pass1_by_arm):
+    arms = {label: {"summary": {"pass_at_k": {"pass@1": {"value": v}}}} for label, v in pass1_by_arm.items()}
+    paired = {f"{s} vs {b}": {"pass@1": f"{s}-{b}"} for s in arms if s.startswith("ssd") for b in arms
+              if b.startswith("base")}
+    return {"arms": arms, "paired": paired}
+
+
+def test_headline_pairs_ssd_with_the_base_at_its_own_decoding():
+    cfg = smollm.load_smollm(SMALL, ["base_temperatures=[0.7, 0.2]", "ssd_temperatures=[0.7, 0.2]"])
+    results = fake_results({"base@T0.7": 0.1, "base@T0.2": 0.3, "ssd@T0.7": 0.2, "ssd@T0.2": 0.0})
+    head = smollm.headline(results, cfg)
+    assert head["vs_matched"] == {"pass@1": "ssd@T0.7-base@T0.7"}
+
+
+def test_headline_also_reports_ssd_against_the_best_base_of_the_sweep():
+    cfg = smollm.load_smollm(SMALL, ["base_temperatures=[0.7, 0.2]", "ssd_temperatures=[0.7, 0.2]"])
+    results = fake_results({"base@T0.7": 0.1, "base@T0.2": 0.3, "ssd@T0.7": 0.2, "ssd@T0.2": 0.0})
+    assert smollm.headline(results, cfg)["vs_best_base"] == {"pass@1": "ssd@T0.7-base@T0.2"}
