@@ -107,14 +107,10 @@ class GPUSpec:
     count: int = 8
     memory_gb: float = 180.0
     bf16_tflops: float = 2250.0  # dense peak
-    tensor_parallel: int = 1  # vLLM generation; count // tensor_parallel replicas
 
     def validate(self) -> None:
         if self.count < 1 or self.memory_gb <= 0 or self.bf16_tflops <= 0:
             raise ConfigError("count, memory_gb, bf16_tflops: expected positive values")
-        if not 1 <= self.tensor_parallel <= self.count or self.count % self.tensor_parallel:
-            raise ConfigError(f"tensor_parallel: expected a divisor of count={self.count}, "
-                              f"got {self.tensor_parallel}")
 
 
 @dataclasses.dataclass
@@ -174,6 +170,15 @@ class ExperimentConfig:
                               f"{self.synthesis_decoding.n}")
         if any(step < 1 for step in self.ssd_eval_checkpoints):
             raise ConfigError("ssd_eval_checkpoints: expected positive SFT step numbers")
+        tp = self.tensor_parallel
+        if not isinstance(tp, int) or tp < 1 or self.gpus.count % tp:
+            raise ConfigError(f"backend_options.tensor_parallel_size: expected a divisor of gpus.count="
+                              f"{self.gpus.count}, got {tp!r}")
+
+    @property
+    def tensor_parallel(self) -> int:
+        """GPUs one generation engine spans (vLLM's tensor_parallel_size; 1 for other backends)."""
+        return self.backend_options.get("tensor_parallel_size", 1)
 
     def plan(self) -> list[str]:
         """The stages to run: those asked for plus their prerequisites (SSD evaluation needs the SFT
@@ -290,7 +295,7 @@ def memory_check(cfg: ExperimentConfig, max_seq_len: int) -> dict[str, Any]:
     params = m.total_params_b * 1e9
     checks: dict[str, Any] = {}
     if {"base_eval", "synthesis", "ssd_eval"} & set(cfg.plan()):
-        need = BF16_BYTES * params / g.tensor_parallel / GB
+        need = BF16_BYTES * params / cfg.tensor_parallel / GB
         budget = GENERATION_MEMORY_FRACTION * g.memory_gb
         checks["generation"] = {"weights_gb_per_gpu": round(need, 1), "budget_gb": round(budget, 1),
                                 "ok": need <= budget}

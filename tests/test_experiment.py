@@ -6,7 +6,7 @@ import yaml
 
 from ssd.config import ConfigError
 from ssd.experiment import (
-    GPUSpec, describe_source, dry_run, expand_sweep, load_experiment, memory_check, sweep_dry_run,
+    describe_source, dry_run, expand_sweep, load_experiment, memory_check, sweep_dry_run,
 )
 
 BASE = {
@@ -84,9 +84,15 @@ def test_evaluated_checkpoints_must_be_saved(tmp_path):
         load_experiment(write(tmp_path, variant(ssd_eval_checkpoints=[30])))
 
 
-def test_tensor_parallel_must_divide_gpu_count():
-    with pytest.raises(ConfigError, match="tensor_parallel"):
-        GPUSpec(count=8, tensor_parallel=3).validate()
+def test_tensor_parallel_must_divide_gpu_count(tmp_path):
+    with pytest.raises(ConfigError, match="tensor_parallel_size: expected a divisor of gpus.count=8, got 3"):
+        load_experiment(write(tmp_path, variant(backend_options={"tensor_parallel_size": 3})))
+
+
+def test_generation_memory_is_split_over_tensor_parallel_gpus(tmp_path):
+    one = memory_check(load_experiment(write(tmp_path, BASE)), 65536)["generation"]["weights_gb_per_gpu"]
+    cfg = load_experiment(write(tmp_path, variant(backend_options={"tensor_parallel_size": 4})))
+    assert memory_check(cfg, 65536)["generation"]["weights_gb_per_gpu"] == pytest.approx(one / 4, abs=0.1)
 
 
 def test_plan_adds_prerequisites_in_order(tmp_path):
