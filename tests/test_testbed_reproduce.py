@@ -1,0 +1,83 @@
+"""End to end: `ssd reproduce --quick` in a temp dir writes complete, well-formed results; a re-run reads the cache."""
+import json
+
+import pytest
+
+from ssd.cli import main as cli_main
+from ssd.stages import read_manifest
+
+SERIES = ("fig2_teval_sweep", "grid_no_truncation", "grid_truncated", "fig6_token_stats", "fig7_stress")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("reproduce")
+    args = ["reproduce", "--quick", "--root", str(base / "runs"), "--out", str(base / "out")]
+    assert cli_main(args) == 0
+    first = json.loads((base / "out" / "summary.json").read_text())
+    assert cli_main(args) == 0
+    return base, first
+
+
+def test_summary_has_the_headline_contract(quick_run):
+    base, _ = quick_run
+    s = json.loads((base / "out" / "summary.json").read_text())
+    assert s["seeds"] == [0, 1] and s["wall_seconds"] > 0
+    for arm in ("base", "ssd"):
+        for k in ("pass@1", "pass@5"):
+            m = s[arm][k]
+            assert 0 <= m["ci"][0] <= m["value"] <= m["ci"][1] <= 1
+
+
+def test_every_series_and_figure_is_written(quick_run):
+    base, _ = quick_run
+    out = base / "out"
+    for name in SERIES:
+        assert json.loads((out / f"{name}.json").read_text())
+    report = (out / "report.md").read_text()
+    for png in ("fig2_teval_sweep.png", "grid.png", "token_stats.png"):
+        assert (out / png).stat().st_size > 1000 and f"]({png})" in report
+    assert "SSD" in report and ("helped" in report or "no detectable difference" in report or "hurt" in report)
+
+
+def test_grids_cover_every_cell_with_rates(quick_run):
+    base, _ = quick_run
+    for name in ("grid_no_truncation", "grid_truncated"):
+        g = json.loads((base / "out" / f"{name}.json").read_text())
+        assert len(g["pass@1"]) == len(g["t_train"]) and all(len(r) == len(g["t_eval"]) for r in g["pass@1"])
+        assert all(0 <= v <= 1 for row in g["pass@1"] for v in row)
+
+
+def test_token_stats_split_by_fork_and_lock(quick_run):
+    base, _ = quick_run
+    stats = json.loads((base / "out" / "fig6_token_stats.json").read_text())
+    for label in ("fork", "lock"):
+        for model in ("base", "ssd"):
+            s = stats["by_label"][label][model]
+            assert s["positions"] > 0 and len(s["entropy"]) == len(stats["t_eval"])
+            assert all(0.999 <= k <= 20 for k in s["kept_tokens"])
+
+
+def test_every_stage_manifest_is_complete(quick_run):
+    base, _ = quick_run
+    stages = [d for d in (base / "runs").iterdir() if d.is_dir()]
+    assert len(stages) >= 10
+    for d in stages:
+        m = read_manifest(d)
+        assert m and m["complete"] and "config" in m and "git" in m, d
+
+
+def test_second_run_reads_the_cache_and_reproduces_the_numbers(quick_run):
+    base, first = quick_run
+    second = json.loads((base / "out" / "summary.json").read_text())
+    assert second["base"] == first["base"] and second["ssd"] == first["ssd"]
+    assert second["wall_seconds"] < max(20.0, first["wall_seconds"] / 2)
+
+
+def test_bad_config_key_fails_before_touching_results(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    code = cli_main(["reproduce", "--quick", "--root", str(tmp_path / "r"), "--out", str(out), "no_such_key=1"])
+    assert code == 2 and "no_such_key" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == "{}"
