@@ -9,6 +9,7 @@ Does not: fall back to any paper number; without our run it is skipped.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter
 
 from paper_figures import style
 from paper_figures.sources import Built, Context, Skip, ours, same_length
@@ -48,6 +49,9 @@ def build(ctx: Context) -> Built:
                 ax.plot(stats["t_eval"], data[arm][key], color=color, ls=LINESTYLE[label], marker="o", ms=3,
                         label=f"{arm} ({label} positions)")
     axes[0].set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:.3g}")
+    axes[0].yaxis.set_major_formatter(plain)
+    axes[0].yaxis.set_minor_formatter(plain)
     axes[0].set_xlabel("token rank")
     axes[0].set_ylabel("1 − cumulative mass")
     axes[0].set_title("(a) mass outside the top ranks")
