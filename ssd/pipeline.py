@@ -21,6 +21,7 @@ the final one, under `ssd_by_step`).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import subprocess
@@ -133,13 +134,27 @@ def generate(
         return stage.dir
     from ssd.synthesis import generate_samples  # noqa: PLC0415 - torch / vLLM are heavy
 
-    if isinstance(backend, str):
+    owned = isinstance(backend, str)
+    if owned:
         from ssd.generation import make_backend  # noqa: PLC0415
 
         backend = make_backend(backend, str(model), **options)
-    generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=None,
-                     decoding=decoding, out_dir=stage.dir)  # writes the stage manifest when complete
+    try:  # writes the stage manifest when complete
+        generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=None,
+                         decoding=decoding, out_dir=stage.dir)
+    finally:
+        if owned:  # an engine built here is freed here, before the next stage needs the GPUs
+            del backend
+            release_accelerator_memory()
     return stage.dir
+
+
+def release_accelerator_memory() -> None:
+    """Free what a finished engine held, so the next engine (or the SFT launcher's processes) has the GPUs."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def read_samples(samples_dir: str | Path) -> list[Sample]:
