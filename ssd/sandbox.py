@@ -211,6 +211,7 @@ def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int,
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
+    atexit._clear()  # the supervisor's exit handlers are not the program's
     sys.argv = ["solution.py"]
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
                                                  encoding="utf-8", errors="replace")
@@ -382,17 +383,23 @@ class _Supervisor:
     def run_job(self, job: Job) -> list[TestResult]:
         results: list[TestResult] = []
         program_deadline = time.monotonic() + self.limits.program_timeout
-        for text in job.inputs:
-            deadline = min(time.monotonic() + self.limits.per_test_timeout, program_deadline)
-            result = self._run_test(job, text, deadline)
-            results.append(result)
-            if result.status != "exited" or time.monotonic() >= program_deadline:
-                break
-        self._remove_shared_tmp_files()
+        workdir = tempfile.mkdtemp(prefix="ssd-sandbox-")
+        try:
+            if self.uid is not None:
+                os.chown(workdir, self.uid, self.uid)
+            os.chmod(workdir, 0o700)
+            for text in job.inputs:
+                deadline = min(time.monotonic() + self.limits.per_test_timeout, program_deadline)
+                result = self._run_test(job, text, deadline, workdir)
+                results.append(result)
+                if result.status != "exited" or time.monotonic() >= program_deadline:
+                    break
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            self._remove_shared_tmp_files()
         return results
 
-    def _run_test(self, job: Job, text: str, deadline: float) -> TestResult:
-        workdir = tempfile.mkdtemp(prefix="ssd-sandbox-")
+    def _run_test(self, job: Job, text: str, deadline: float, workdir: str) -> TestResult:
         child_ends: list[int] = []  # closed in the supervisor right after forking
         parent_ends: list[int] = []
 
@@ -407,9 +414,6 @@ class _Supervisor:
             child_ends.extend((r, w))
             return r, w
         try:
-            if self.uid is not None:
-                os.chown(workdir, self.uid, self.uid)
-            os.chmod(workdir, 0o700)
             in_r, in_w = pipe(child_reads=True)
             out_r, out_w = pipe(child_reads=False)
             err_r, err_w = pipe(child_reads=False)
@@ -436,7 +440,6 @@ class _Supervisor:
             for fd in child_ends + parent_ends:
                 os.close(fd)
             self._kill_descendants()
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def _supervise(self, pids: list[int], readers: dict[str, int], stdin_fd: int, data: bytes,
                    deadline: float) -> TestResult:
@@ -642,9 +645,7 @@ def _expose_interpreter(libc: Any) -> None:
         found = _closed_ancestor(path) if path and os.path.isdir(path) else None
         if found:
             needed[found[0]].add(found[1])
-    if not needed or libc.unshare(CLONE_NEWNS) != 0:
-        return
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+    if not needed:
         return
     staging = tempfile.mkdtemp(prefix="ssd-sandbox-mounts-")
     for closed, children in needed.items():
@@ -658,6 +659,17 @@ def _expose_interpreter(libc: Any) -> None:
         for child, source in held.items():
             os.mkdir(child)
             libc.mount(source.encode(), child.encode(), None, MS_BIND | MS_REC, None)
+
+
+def _isolate_filesystem(libc: Any) -> bool:
+    """Root only: a private mount namespace in which the sandbox uid can reach the interpreter and /tmp, /var/tmp
+    and /dev/shm are fresh size-capped tmpfs (so files a program leaves there never reach the host)."""
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    _expose_interpreter(libc)
+    options = b"mode=1777,size=256m,nr_inodes=65536"
+    return all(libc.mount(b"tmpfs", d.encode(), b"tmpfs", 0, options) == 0
+               for d in SHARED_TMP_DIRS if os.path.isdir(d))
 
 
 def _sandbox_uid_can_import(uid: int) -> bool:
@@ -686,12 +698,11 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     limits = Limits(**json.loads(requests.readline()))
     supervisor = _Supervisor(limits)
-    if supervisor.uid is not None:
-        _expose_interpreter(libc)
-        if not _sandbox_uid_can_import(supervisor.uid):
-            supervisor.uid = None
+    private_tmp = supervisor.uid is not None and _isolate_filesystem(libc)
+    if supervisor.uid is not None and not _sandbox_uid_can_import(supervisor.uid):
+        supervisor.uid = None
     hello = {"privilege_drop": supervisor.uid is not None, "network_isolated": network_isolated,
-             "uid": supervisor.uid}
+             "private_tmp": private_tmp, "uid": supervisor.uid}
     replies.write((json.dumps(hello) + "\n").encode())
     replies.flush()
     for line in requests:
