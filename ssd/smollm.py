@@ -229,6 +229,31 @@ def headline(results: dict[str, Any], cfg: SmolLMConfig) -> dict[str, Any]:
             "vs_best_base": results["paired"][f"{ssd_label} vs {best}"]}
 
 
+def testbed_form(results: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The headline keys of the CPU testbed's summary.json (`seeds`, `base`, `ssd`, `delta`)."""
+    head = results["headline"]
+
+    def with_ci(metrics: dict[str, Any]) -> dict[str, Any]:
+        return {k: {"value": m["value"], "ci": list(m["ci"])} for k, m in metrics.items()}
+
+    return {"seeds": [seed],
+            "base": with_ci(results["arms"][head["matched_base"]]["summary"]["pass_at_k"]),
+            "ssd": with_ci(results["arms"][head["ssd"]]["summary"]["pass_at_k"]),
+            "delta": {k: {"value": c["delta"], "ci": c["ci"], "p_value": c["p_value"]}
+                      for k, c in head["vs_matched"].items()}}
+
+
+def stage_seconds(path: Path) -> float | None:
+    """Wall seconds from the manifest of the stage holding `path` (the last process only, if resumed)."""
+    from ssd.stages import read_manifest  # noqa: PLC0415
+
+    for folder in (path, *path.parents[:2]):
+        manifest = read_manifest(folder)
+        if manifest and manifest.get("complete"):
+            return manifest.get("wall_seconds")
+    return None
+
+
 def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -> dict[str, Any]:
     from ssd import pipeline  # noqa: PLC0415
     from ssd.metrics import paired_comparison  # noqa: PLC0415
@@ -238,8 +263,8 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
     exp = cfg.experiment
     started = time.time()
     problems = humaneval_subset(cfg.humaneval_stride)
-    loaded = pipeline.load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT)
-    pool = list(pipeline.as_problem_dict(loaded).values())
+    pool = list(pipeline.as_problem_dict(pipeline.load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT))
+                .values())
     matches = find_contaminated(pool, list(load_humaneval().values()))
     if matches:
         raise ConfigError(f"prompt pool {exp.prompt_pool.path}: {len(matches)} prompts match HumanEval, "
@@ -283,6 +308,10 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
                 f"pass@{k}": paired_comparison(evaluations[b.label].verdicts, evaluations[s.label].verdicts,
                                                problems, k) for k in exp.ks}
     results["headline"] = headline(results, cfg)
+    results.update(testbed_form(results, exp.seed))
+    results["stage_seconds"] = {
+        "ssd-synthesis": stage_seconds(samples_dir), "sft": stage_seconds(models["ssd"]),
+        **{label: stage_seconds(ev.samples_dir) for label, ev in evaluations.items()}}
     write_results(results_root / exp.name, results)
     return results
 
@@ -295,6 +324,8 @@ def _pct(estimate: dict[str, Any]) -> str:
 
 
 def render_report(results: dict[str, Any]) -> str:
+    from ssd.testbed.report import verdict_sentence  # noqa: PLC0415 - the CPU testbed's wording rule
+
     ks = results["config"]["experiment"]["ks"]
     lines = [f"# {results['experiment']}: SSD on SmolLM2-135M-Instruct, HumanEval", "",
              f"{len(results['benchmark']['problems'])} HumanEval problems, "
@@ -316,8 +347,12 @@ def render_report(results: dict[str, Any]) -> str:
             lines.append(f"- {pair}, {key}: {100 * c['delta']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}], "
                          f"{c['n_better']}/{c['n_worse']}/{c['n_tied']}, p = {c['p_value']:.2f}")
     h = results["headline"]
-    lines += ["", f"Pre-registered comparison: {h['ssd']} vs {h['matched_base']} (same decoding). "
-              f"Best base in the sweep (chosen on the test set): {h['best_base_on_test']}.", ""]
+    lines += ["", f"Pre-registered comparison, {h['ssd']} vs {h['matched_base']}: "
+              f"{verdict_sentence(h['vs_matched']['pass@1'])}",
+              f"Against the best base of the sweep ({h['best_base_on_test']}, chosen on the test set): "
+              f"{verdict_sentence(h['vs_best_base']['pass@1'])}",
+              "", "Stage wall times (s): " + ", ".join(f"{k} {v}" for k, v in results["stage_seconds"].items())]
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -108,3 +108,35 @@ def test_headline_also_reports_ssd_against_the_best_base_of_the_sweep():
     cfg = smollm.load_smollm(SMALL, ["base_temperatures=[0.7, 0.2]", "ssd_temperatures=[0.7, 0.2]"])
     results = fake_results({"base@T0.7": 0.1, "base@T0.2": 0.3, "ssd@T0.7": 0.2, "ssd@T0.2": 0.0})
     assert smollm.headline(results, cfg)["vs_best_base"] == {"pass@1": "ssd@T0.7-base@T0.2"}
+
+
+def paired(delta, lo, hi):
+    return {"delta": delta, "ci": [lo, hi], "p_value": 0.5, "n_better": 1, "n_worse": 0, "n_tied": 0}
+
+
+def complete_results(cfg, matched_ci):
+    metric = {"value": 0.1, "ci": [0.0, 0.2]}
+    summary = {"pass_at_k": {"pass@1": metric, "pass@5": metric},
+               "health": {"no_code_rate": 0.0, "max_token_hit_rate": 0.0, "mean_completion_tokens": 9.0}}
+    labels = [a.label for a in smollm.arms(cfg)]
+    results = {"experiment": "smollm", "config": {"experiment": {"ks": [1, 5], "n_eval_samples": 10}},
+               "benchmark": {"problems": ["HumanEval/0"]}, "prompt_pool": {"n_prompts": 3}, "wall_seconds": 5.0,
+               "arms": {label: {"summary": summary} for label in labels}, "stage_seconds": {"sft": 1.0},
+               "paired": {f"{s} vs {b}": {"pass@1": paired(0.0, -0.1, 0.1), "pass@5": paired(0.0, -0.1, 0.1)}
+                          for s in labels if s.startswith("ssd") for b in labels if b.startswith("base")}}
+    results["paired"]["ssd@T0.7 vs base@T0.7"]["pass@1"] = paired(0.2, *matched_ci)
+    results["headline"] = smollm.headline(results, cfg)
+    return results
+
+
+def test_report_says_ssd_helped_only_when_the_matched_interval_is_above_zero():
+    cfg = smollm.load_smollm(SMALL)
+    assert "SSD helped here" in smollm.render_report(complete_results(cfg, (0.1, 0.3)))
+    assert "SSD helped here" not in smollm.render_report(complete_results(cfg, (-0.1, 0.3)))
+
+
+def test_summary_has_the_cpu_testbed_headline_keys():
+    cfg = smollm.load_smollm(SMALL)
+    form = smollm.testbed_form(complete_results(cfg, (0.1, 0.3)), seed=0)
+    assert set(form) == {"seeds", "base", "ssd", "delta"}
+    assert form["delta"]["pass@1"]["value"] == 0.2
