@@ -36,7 +36,10 @@ def build(ctx: Context) -> Built:
         ratio = "" if kept < 2 else f"\np(1)/p({kept}): {p0[0] / p0[kept - 1]:.1f} → {q[0] / q[kept - 1]:.1f}"
         ax.set_title(f"{label}{ratio}", fontsize=9.5)
         ax.legend(loc="upper right")
+    e = spec["expected"]
     footer = ("Schematic: the paper gives no parameters. Contexts and the exact SSD target from "
               "theory.toy.plateau_spike_example (T_train 1.6, top-k 20, top-p 0.8); "
-              f"first {shown} of 100 ranks shown. Expected ({spec['_path']}): {spec['expected']}.")
+              f"first {shown} of 100 ranks shown.\nThe reconstruction ({spec['_path']}) states: fork keeps "
+              f"{e['fork_kept']} tokens, p(1)/p({e['fork_kept']}) {e['fork_head_ratio_base']} → "
+              f"{e['fork_head_ratio_ssd']}; lock keeps {e['lock_kept']}.")
     return Built(style.save_figure(fig, ctx.out, "fig05", footer), ["theory.toy.plateau_spike_example"])

@@ -98,7 +98,9 @@ def fmt(value, digits: int = 1, signed: bool = False) -> str:
         return "—"
     if isinstance(value, str):
         return value
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    if round(value, digits) == 0:
+        value = 0.0
+    text = f"{value:+.{digits}f}" if signed and value != 0 else f"{value:.{digits}f}"
     return text.replace("-", "−")
 
 
