@@ -24,7 +24,7 @@ LOSS_ON = ("completion", "all")
 OVERLONG = ("drop", "truncate", "error")
 REPORT_TO = ("tensorboard", "wandb")
 # Fields that may change between a run and its resumption without making it another run.
-NON_IDENTITY_FIELDS = ("threads", "progress", "report_to", "save_every")
+NON_IDENTITY_FIELDS = ("output_dir", "log_file", "threads", "progress", "report_to", "save_every")
 
 
 @dataclasses.dataclass

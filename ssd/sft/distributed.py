@@ -110,6 +110,7 @@ def training_arguments(cfg: SFTConfig, output_dir: Path, world_size: int):
         remove_unused_columns=False,
         include_num_input_tokens_seen="non_padding",
         average_tokens_across_devices=True,
+        ddp_find_unused_parameters=False,
         use_cpu=not cuda,
         ddp_backend="gloo" if not cuda and world_size > 1 else None,
     )

@@ -1,0 +1,66 @@
+"""The distributed engine (HF Trainer): same losses as the loop, 2 CPU processes = 1, resume, launch configs."""
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from test_sft_loop import losses, weights, write_config
+from test_sft_support import sample_file, tiny_config, tiny_model  # noqa: F401
+
+from ssd.sft import train
+
+REPO = Path(__file__).resolve().parent.parent
+LAUNCH = REPO / "experiments" / "sft" / "accelerate"
+
+
+def test_loop_and_distributed_engine_give_the_same_first_losses(tiny_model, sample_file, tmp_path):  # noqa: F811
+    loop = tiny_config(tiny_model, sample_file, tmp_path / "loop", max_steps=3, micro_batch_size=2,
+                       grad_accum_steps=2)
+    train(loop)
+    train(dataclasses.replace(loop, engine="distributed", output_dir=str(tmp_path / "dist")))
+    assert losses(tmp_path / "dist") == pytest.approx(losses(tmp_path / "loop"), rel=1e-5)
+
+
+def test_two_cpu_processes_reproduce_the_single_process_trajectory(tiny_model, sample_file, tmp_path):  # noqa: F811
+    single = tiny_config(tiny_model, sample_file, tmp_path / "one", max_steps=3, micro_batch_size=4,
+                         global_batch_size=8)
+    two = dataclasses.replace(single, engine="distributed", micro_batch_size=2, output_dir=str(tmp_path / "two"))
+    env = {**os.environ, "SSD_THREADS": "1", "PYTHONPATH": str(REPO)}
+    subprocess.run(
+        # torchrun: what accelerate's multi-GPU launcher runs (accelerate launches one process on CPU)
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "ssd.cli", "train", "--config", str(write_config(two, tmp_path / "two.yaml"))],
+        cwd=REPO, env=env, check=True, capture_output=True, timeout=300,
+    )
+    assert json.loads((tmp_path / "two" / "manifest.json").read_text())["world_size"] == 2
+    train(single)
+    assert losses(tmp_path / "two") == pytest.approx(losses(tmp_path / "one"), rel=1e-5)
+    for name, value in weights(tmp_path / "one" / "final").items():
+        torch.testing.assert_close(weights(tmp_path / "two" / "final")[name], value, rtol=1e-4, atol=1e-6)
+
+
+def test_distributed_engine_resumes_from_its_last_checkpoint(tiny_model, sample_file, tmp_path):  # noqa: F811
+    cfg = tiny_config(tiny_model, sample_file, tmp_path / "full", engine="distributed", max_steps=4, save_every=2)
+    full = train(cfg)
+    cut = tmp_path / "cut"
+    shutil.copytree(tmp_path / "full" / "checkpoint-2", cut / "checkpoint-2")
+    shutil.copy(tmp_path / "full" / "sft_config.json", cut / "sft_config.json")
+    resumed = train(dataclasses.replace(cfg, output_dir=str(cut)))
+    assert losses(cut) == losses(tmp_path / "full")[2:]
+    assert all(torch.equal(v, weights(resumed)[k]) for k, v in weights(full).items())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in LAUNCH.glob("*.yaml")))
+def test_launch_configs_load_with_accelerate(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(LAUNCH / name))
+    ds_file = (config.deepspeed_config or {}).get("deepspeed_config_file")
+    if ds_file:
+        assert json.loads((REPO / ds_file).read_text())["zero_optimization"]["stage"] == 3
+    assert config.num_processes >= 2
