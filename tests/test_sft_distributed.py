@@ -15,7 +15,6 @@ from test_sft_support import sample_file, tiny_config, tiny_model  # noqa: F401
 from ssd.sft import train
 
 REPO = Path(__file__).resolve().parent.parent
-LAUNCH = REPO / "experiments" / "sft" / "accelerate"
 
 
 def test_loop_and_distributed_engine_give_the_same_first_losses(tiny_model, sample_file, tmp_path):  # noqa: F811
@@ -53,14 +52,3 @@ def test_distributed_engine_resumes_from_its_last_checkpoint(tiny_model, sample_
     resumed = train(dataclasses.replace(cfg, output_dir=str(cut)))
     assert losses(cut) == losses(tmp_path / "full")[2:]
     assert all(torch.equal(v, weights(resumed)[k]) for k, v in weights(full).items())
-
-
-@pytest.mark.parametrize("name", sorted(p.name for p in LAUNCH.glob("*.yaml")))
-def test_launch_configs_load_with_accelerate(name):
-    from accelerate.commands.config.config_args import load_config_from_file
-
-    config = load_config_from_file(str(LAUNCH / name))
-    ds_file = (config.deepspeed_config or {}).get("deepspeed_config_file")
-    if ds_file:
-        assert json.loads((REPO / ds_file).read_text())["zero_optimization"]["stage"] == 3
-    assert config.num_processes >= 2
