@@ -6,7 +6,8 @@ Guarantees:
   written and from which sources, or why it was skipped (its data do not exist yet).
 - A bad data or result file stops that artefact with one clear error line (file, field, expectation), leaves
   its previous outputs untouched, and makes the command exit non-zero after the other artefacts are built.
-- `paper_figures/out/GALLERY.md` lists, for each kind, what this run built or skipped, with its sources.
+- `paper_figures/out/GALLERY.md` lists every artefact's latest build (or skip), with its sources; building a
+  subset updates only those rows.
 
 Does not: run experiments or need a GPU; it only reads transcribed numbers, result JSON files and theory/.
 """
@@ -25,10 +26,11 @@ TABLES = [f"table{i}" for i in range(1, 7)]
 COMMAND = {"figures": "make figures", "tables": "make tables"}
 
 
-def run(kind: str, names: list[str], ctx: Context) -> int:
-    """Build the named artefacts of one kind; return the number that failed."""
+def run(names: list[str], ctx: Context) -> int:
+    """Build the named artefacts; return the number that failed."""
     failed = 0
-    entries = []
+    gallery = ctx.out / "GALLERY.md"
+    entries = _gallery_rows(gallery)
     for name in names:
         module = importlib.import_module(f"paper_figures.{name}")
         start = time.perf_counter()
@@ -36,10 +38,11 @@ def run(kind: str, names: list[str], ctx: Context) -> int:
             built = module.build(ctx)
         except Skip as why:
             print(f"skip  {name}: {why}")
-            entries.append(f"| {name} | {module.TITLE} | skipped: {why} | |")
+            entries[name] = f"| {name} | {module.TITLE} | skipped: {why} | |"
             continue
         except DataError as e:
             print(f"ERROR {name}: {e}", file=sys.stderr)
+            entries[name] = f"| {name} | {module.TITLE} | error (previous outputs kept): {e} | |"
             failed += 1
             continue
         seconds = time.perf_counter() - start
@@ -47,23 +50,26 @@ def run(kind: str, names: list[str], ctx: Context) -> int:
         print(f"built {name} ({seconds:.1f}s): {files}  <- {'; '.join(built.sources)}")
         shown = next((p.name for p in built.paths if p.suffix in (".png", ".md")), files)
         link = f"![{name}]({shown})" if shown.endswith(".png") else f"[{shown}]({shown})"
-        entries.append(f"| {name} | {module.TITLE} | {'; '.join(built.sources)} | {link} |")
-    gallery = ctx.out / "GALLERY.md"
+        entries[name] = f"| {name} | {module.TITLE} | {'; '.join(built.sources)} | {link} |"
     ctx.out.mkdir(parents=True, exist_ok=True)
-    kept = _other_sections(gallery, kind)
-    section = [f"## {kind} (rebuilt by `{COMMAND[kind]}`)", "", "| artefact | title | sources used | output |",
-               "|---|---|---|---|", *entries, ""]
-    gallery.write_text("# Regenerated tables and figures\n\n" + kept + "\n".join(section) + "\n", encoding="utf-8")
+    lines = ["# Regenerated tables and figures", ""]
+    for section, members in (("figures", FIGURES), ("tables", TABLES)):
+        lines += [f"## {section} (rebuilt by `{COMMAND[section]}`)", "", "| artefact | title | sources used | output |",
+                  "|---|---|---|---|", *(entries[n] for n in members if n in entries), ""]
+    gallery.write_text("\n".join(lines), encoding="utf-8")
     return failed
 
 
-def _other_sections(gallery: Path, kind: str) -> str:
-    """The gallery's section for the other kind, kept so that `figures` and `tables` do not erase each other."""
+def _gallery_rows(gallery: Path) -> dict[str, str]:
+    """The gallery's existing rows by artefact name, so that building a subset keeps the others."""
     if not gallery.exists():
-        return ""
-    text = gallery.read_text(encoding="utf-8")
-    sections = text.split("\n## ")[1:]
-    return "".join(f"## {s.rstrip()}\n\n" for s in sections if not s.startswith(kind))
+        return {}
+    rows = {}
+    for line in gallery.read_text(encoding="utf-8").splitlines():
+        name = line.split("|")[1].strip() if line.startswith("| ") else ""
+        if name in FIGURES or name in TABLES:
+            rows[name] = line
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown {args.kind}: {', '.join(unknown)} (known: {', '.join(every)})")
     ctx = Context(out=args.out, results=args.results)
-    failed = run(args.kind, args.names or every, ctx)
+    failed = run(args.names or every, ctx)
     return 1 if failed else 0
 
 

@@ -183,7 +183,7 @@ def write_our_results(root: Path) -> None:
 
 
 def test_every_table_is_written_as_markdown_and_latex(tmp_path, capsys):
-    assert builder.run("tables", builder.TABLES, Context(out=tmp_path, results=tmp_path / "none")) == 0
+    assert builder.run(builder.TABLES, Context(out=tmp_path, results=tmp_path / "none")) == 0
     for name in builder.TABLES:
         assert (tmp_path / f"{name}.md").read_text().count("|") > 10
         assert "\\begin{tabular}" in (tmp_path / f"{name}.tex").read_text()
@@ -192,7 +192,7 @@ def test_every_table_is_written_as_markdown_and_latex(tmp_path, capsys):
 def test_figures_without_our_runs_are_built_from_paper_data_and_fig6_is_skipped(tmp_path, capsys):
     ctx = Context(out=tmp_path, results=tmp_path / "none")
     names = ["fig01", "fig06", "fig10"]
-    assert builder.run("figures", names, ctx) == 0
+    assert builder.run(names, ctx) == 0
     out = capsys.readouterr().out
     assert "skip  fig06:" in out and not (tmp_path / "fig06.png").exists()
     assert (tmp_path / "fig10.png").stat().st_size > 10_000 and (tmp_path / "fig10.pdf").exists()
@@ -224,11 +224,11 @@ def test_table2_lists_our_runs_in_both_summary_layouts(tmp_path):
 def test_bad_result_file_names_file_and_field_and_keeps_the_previous_figure(tmp_path, capsys):
     write_our_results(tmp_path / "results")
     ctx = Context(out=tmp_path / "out", results=tmp_path / "results")
-    assert builder.run("figures", ["fig07"], ctx) == 0
+    assert builder.run(["fig07"], ctx) == 0
     before = (tmp_path / "out" / "fig07.png").read_bytes()
     (tmp_path / "results" / "cpu" / "fig7_stress.json").write_text(json.dumps(
         {"no_code_rate": 62, "base": {"pass@1": 0.3, "pass@5": 0.4}, "ssd": {"pass@1": 0.35, "pass@5": 0.5}}))
-    assert builder.run("figures", ["fig07"], ctx) == 1
+    assert builder.run(["fig07"], ctx) == 1
     err = capsys.readouterr().err
     assert "fig7_stress.json: field 'no_code_rate': expected a number in [0, 1], got 62" in err
     assert (tmp_path / "out" / "fig07.png").read_bytes() == before
@@ -258,7 +258,7 @@ def test_malformed_transcribed_grid_names_file_and_field(tmp_path, monkeypatch, 
                                              "  - [43.5, 43.5]\n", 1))
     monkeypatch.setattr(sources, "DATA_DIR", data)
     monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
-    assert builder.run("figures", ["fig10"], Context(out=tmp_path / "out", results=tmp_path / "none")) == 1
+    assert builder.run(["fig10"], Context(out=tmp_path / "out", results=tmp_path / "none")) == 1
     assert "data/fig10.yaml: field 'pass@1': expected 5 rows (t_train) of 10 values (t_eval)" in capsys.readouterr().err
     assert not (tmp_path / "out" / "fig10.png").exists()
 
@@ -276,3 +276,12 @@ def test_unmeasured_grid_cells_and_incomplete_labels_are_drawn_as_gaps(tmp_path)
 
     ctx = Context(out=tmp_path / "out", results=tmp_path / "results")
     assert all(p.exists() for p in fig11.build(ctx).paths + fig06.build(ctx).paths)
+
+
+def test_gallery_keeps_rows_of_artefacts_not_rebuilt(tmp_path):
+    ctx = Context(out=tmp_path, results=tmp_path / "none")
+    builder.run(["table3", "fig06"], ctx)
+    builder.run(["table4"], ctx)
+    gallery = (tmp_path / "GALLERY.md").read_text()
+    assert "| table3 |" in gallery and "| table4 |" in gallery and "| fig06 | " in gallery
+    assert gallery.index("| fig06 |") < gallery.index("| table3 |") < gallery.index("| table4 |")
