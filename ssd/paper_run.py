@@ -10,7 +10,9 @@ Guarantees:
   check fails (0 otherwise).
 - Without `--dry-run` it runs each experiment through `ssd.pipeline.run_experiment` (base evaluation, SSD
   synthesis, SFT, SSD evaluation; each stage reused when complete and resumed when interrupted), then
-  refreshes the figures and tables with `python -m paper_figures.build` unless `--no-figures`.
+  refreshes the figures and tables with `python -m paper_figures.build` unless `--no-figures`. A sweep
+  also writes `results/<sweep>/points.json` (one row per point: swept values, base and SSD pass@k, SSD best
+  over checkpoints, labelled as the test-set selection it is).
 - The dry run always precedes a real run: a config that fails it never starts a stage.
 
 Does not: provision GPUs or launch on a cluster scheduler; run it on the machine (or the accelerate
@@ -24,11 +26,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ssd.config import ConfigError, load_yaml
+from ssd.config import ConfigError, load_config, load_yaml, resolved
 from ssd.experiment import (
-    ExperimentConfig, dry_run, expand_sweep, format_dry_run, load_experiment, sweep_dry_run,
+    ExperimentConfig, SweepConfig, dry_run, expand_sweep, format_dry_run, load_experiment, sweep_dry_run,
 )
-from ssd.stages import REPO_ROOT
+from ssd.stages import REPO_ROOT, atomic_write_json
 
 PAPER_DIR = REPO_ROOT / "experiments" / "paper"
 SWEEP_DIR = PAPER_DIR / "sweeps"
@@ -86,6 +88,44 @@ def check(configs: list[ExperimentConfig], base_dir: Path, json_path: Path | Non
     return report
 
 
+def best_over_checkpoints(entry: dict) -> dict:
+    """Per k, the best SSD value over the final and the intermediate checkpoints, and where it was (the
+    paper's "best across iterations": a selection on the test set, reported as such)."""
+    candidates = {"final": entry["ssd"]["summary"]["pass_at_k"]}
+    candidates.update({step: arm["summary"]["pass_at_k"] for step, arm in entry.get("ssd_by_step", {}).items()})
+    best = {}
+    for k in candidates["final"]:
+        step = max(candidates, key=lambda s: candidates[s][k]["value"])
+        best[k] = {"value": candidates[step][k]["value"], "checkpoint": step}
+    return best
+
+
+def sweep_points(path: Path, configs: list[ExperimentConfig], results: Path) -> Path:
+    """`results/<sweep>/points.json`: one row per point (the swept values, base and SSD pass@k of the primary
+    benchmark, SSD best over checkpoints), the table the sweep's figure is drawn from."""
+    sweep = load_config(path, SweepConfig)
+    rows = []
+    for cfg in configs:
+        summary = json.loads((results / cfg.name / "summary.json").read_text(encoding="utf-8"))
+        entry = summary["benchmarks"][summary["primary_benchmark"]]
+        row = {"experiment": cfg.name, "model": cfg.model.source,
+               **{key: _dotted(resolved(cfg), key) for key in sweep.grid}}
+        row.update({arm: summary[arm] for arm in ("base", "ssd") if arm in summary})
+        if "ssd" in entry:
+            row["ssd_best_over_checkpoints"] = best_over_checkpoints(entry)
+        rows.append(row)
+    out = results / sweep.name / "points.json"
+    atomic_write_json(out, {"sweep": sweep.name, "artefact": sweep.artefact, "grid": list(sweep.grid),
+                            "points": rows})
+    return out
+
+
+def _dotted(data: dict, key: str):
+    for part in key.split("."):
+        data = data[part]
+    return data
+
+
 def refresh_figures(results: Path) -> int:
     status = 0
     for kind in ("tables", "figures"):
@@ -109,4 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     for cfg in configs:
         print(f"== {cfg.name}: {', '.join(cfg.plan())}", flush=True)
         run_experiment(cfg, root=args.root, results_root=args.results, base_dir=path.parent)
+    if is_sweep(path):
+        print(f"wrote {sweep_points(path, configs, args.results)}", flush=True)
     return 0 if args.no_figures else refresh_figures(args.results)

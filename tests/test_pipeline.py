@@ -193,3 +193,19 @@ def test_launched_sft_runs_in_a_subprocess_and_is_then_reused(world, first_run, 
     assert (final / "config.json").exists() and final.parent.parent == tmp_path
     # complete now: a launcher that would fail is never called
     assert pipeline.finetune(model, data, sft_config(cfg), root=tmp_path, launcher=["false"]) == final
+
+
+def test_paper_command_runs_a_sweep_and_tabulates_its_points(world, first_run, capsys):
+    from ssd.paper_run import main
+
+    root, _ = world
+    sweep = root / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "tiny-sweep", "artefact": "test", "bases": ["tiny.yaml"],
+                                     "grid": {"ssd_decoding.temperature": [0.8, 1.2]}}), encoding="utf-8")
+    assert main(["--config", str(sweep), "--root", str(root / "runs"), "--results", str(root / "results"),
+                 "--no-figures"]) == 0
+    table = json.loads((root / "results" / "tiny-sweep" / "points.json").read_text())
+    assert [p["ssd_decoding.temperature"] for p in table["points"]] == [0.8, 1.2]
+    best = table["points"][0]["ssd_best_over_checkpoints"]["pass@1"]
+    assert best["checkpoint"] in ("final", "1") and 0 <= best["value"] <= 1
+    assert "dry run: sweep of 2 points" in capsys.readouterr().out
