@@ -1,34 +1,41 @@
 """Isolated execution of untrusted Python programs: a pool of single-threaded fork servers.
 
-How a test runs. `Sandbox` starts `workers` supervisor processes: fresh interpreters (`python -I`) that are
-single-threaded and never execute untrusted code themselves. For every test a supervisor forks a child that, before
-the program's first line runs:
+How a program runs. `Sandbox` starts `workers` supervisor processes: fresh interpreters (`python -I`) that are
+single-threaded and never execute untrusted code themselves. For each program a supervisor forks a child that,
+before the program's first line runs:
 - starts its own session and process group;
-- keeps only its own stdin (a real pipe carrying the test input), stdout and stderr (pipes drained by the
-  supervisor; stdout and results capped at `Limits.max_output_bytes`) and, for call-based tests, one result pipe;
-  every other inherited descriptor is closed;
+- keeps only its stderr, a report pipe and, per test, its own stdin (a real pipe carrying that test's input),
+  stdout and result pipes (drained by the supervisor, capped at `Limits.max_output_bytes`); every other
+  inherited descriptor is closed;
 - sets rlimits on address space, CPU seconds, file size, processes/threads and core files;
 - works in a new empty temporary directory (also its HOME and TMPDIR) with a scrubbed environment;
 - when the supervisor runs as root, switches to an unprivileged uid/gid unique to that supervisor (so it cannot
-  signal the supervisor or the grader, or write to root-owned files) and is non-dumpable;
+  signal the supervisor or the grader, nor write to root-owned files) and is non-dumpable;
 - gets SIGKILL if its supervisor dies.
+The child then runs the program once per test, like LiveCodeBench does, but each time as a fresh `__main__` (or
+`solution`) module on that test's own pipes; it waits for the program's threads and runs its atexit functions
+after each test, as interpreter shutdown would. Up to TESTS_PER_PROCESS tests share a process; a program that ends
+its process (e.g. `os._exit(0)` after printing) only ends its current test, and the next test gets a new process.
+The supervisor enforces the per-test timeout from the child's per-test reports (a forged or out-of-order report
+fails the test) and a per-program cap, and kills the process group at a deadline or once the tests are done, then
+every remaining descendant: supervisors are child subreapers, so processes that escape the group (setsid, double
+fork) come back to the supervisor and are killed; as root, every process of the sandbox uid is killed.
 Comparison of outputs never happens in the untrusted process: stdin programs return raw stdout, call-based programs
 return the encoded return value, and HumanEval's trusted `check` runs in a separate checker process that calls the
 candidate through a pipe and only ever receives plain builtin values (`decode_value`), so neither `sys.exit(0)`
 nor patched builtins nor an always-equal object can fake a pass.
-The supervisor kills the child's process group at the per-test timeout and as soon as the child exits, then kills
-every remaining descendant: supervisors are child subreapers, so processes that escape the group (setsid, double
-fork, threads) come back to the supervisor and are killed; as root, every process of the sandbox uid is killed.
-The temporary directory is removed and, as root, whatever the sandbox uid left in /tmp, /var/tmp and /dev/shm.
-Supervisors try to enter a new network namespace (empty: no network); `Sandbox.info["network_isolated"]` says
-whether that worked.
+As root, each supervisor also lives in a private mount namespace where /tmp, /var/tmp and /dev/shm are fresh tmpfs
+(whatever a program leaves there is deleted after it and never reaches the host) and, where the interpreter sits
+under a folder other users cannot enter (e.g. /root), only the interpreter's folders are made reachable.
+Supervisors try to enter a new network namespace (empty: no network). `Sandbox.info` says which of privilege drop,
+network isolation and private tmp are in effect.
 
 Does not guarantee: protection against kernel exploits; isolation when not root (then a program runs as the
-grader's user: it can read and write that user's files and signal its processes, and the process limit is shared
-with the user's other processes); reading the filesystem (world-readable files stay readable); network isolation
-where namespaces are not permitted; exact CPU time accounting on an oversubscribed machine (timeouts are wall-clock).
-A fork server differs from a fresh interpreter in one way a program can observe: modules the supervisor imported
-are already in `sys.modules`.
+grader's user: it can read and write that user's files and signal its processes, and the process limit counts the
+user's other processes); secrecy of world-readable files; network isolation where namespaces are not permitted;
+CPU-time accounting on an oversubscribed machine (timeouts are wall-clock). Tests of one program share an
+interpreter (as in LiveCodeBench): modules it imported and builtins it patched persist to its next test, and
+modules the supervisor imported are already in `sys.modules`.
 """
 from __future__ import annotations
 
@@ -49,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import types
@@ -59,6 +67,8 @@ MODES = ("stdin", "call", "check")
 RAW_STATUSES = ("exited", "error", "timeout", "memory", "output_limit", "harness")
 EXIT_MEMORY = 3  # the child driver's exit code for an uncaught MemoryError
 EXIT_SETUP = 4  # the child could not enter the sandbox
+CONTROL_FD, TEST_FD = 3, 4  # in a program's process: per-test reports; first test's stdin, stdout, result
+TESTS_PER_PROCESS = 8  # tests run in one process before a fresh one is forked (bounds the pipes held)
 UID_BASE = 200_000  # sandbox uid = UID_BASE + supervisor pid (root only)
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
@@ -179,7 +189,7 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int, int]) -> None:
+def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int, int], cpu_seconds: float) -> None:
     """Runs first in a forked child: session, descriptors, rlimits, directory, environment, identity."""
     os.setsid()
     moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 64) for target, source in fds.items()}
@@ -191,7 +201,7 @@ def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int,
         if fd > low:  # os.closerange(n, n) would close everything (close_range with high = -1)
             os.closerange(low, fd)
         low = fd + 1
-    cpu = math.ceil(limits.per_test_timeout) + 1
+    cpu = math.ceil(cpu_seconds) + 1
     memory = limits.memory_mb << 20
     processes = limits.max_processes if uid is not None else _user_process_count() + limits.max_processes
     for rlimit, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
@@ -213,14 +223,10 @@ def _enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int,
         signal.signal(sig, signal.SIG_DFL)
     atexit._clear()  # the supervisor's exit handlers are not the program's
     sys.argv = ["solution.py"]
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
-                                                 encoding="utf-8", errors="replace")
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
-                                                   encoding="utf-8", errors="backslashreplace")
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                                                    encoding="utf-8", errors="backslashreplace",
                                                    line_buffering=True)
-    _PROGRAM_STREAMS[:] = [sys.stdout, sys.stderr]
+    _bind_std_streams()
 
 
 def _user_process_count() -> int:
@@ -235,12 +241,43 @@ def _user_process_count() -> int:
     return count
 
 
-def _exit_like_python(code: int) -> None:
-    """What interpreter shutdown does (wait for threads, atexit, flush), then `_exit` without the worker's cleanup."""
+def _bind_std_streams() -> None:
+    """Fresh sys.stdin/sys.stdout over descriptors 0 and 1 (a new test's pipes)."""
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                                                 encoding="utf-8", errors="replace")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+                                                   encoding="utf-8", errors="backslashreplace")
+    _PROGRAM_STREAMS[:] = [sys.stdout, sys.stderr]
+
+
+def _guarded(body: Any) -> int:
+    """Run the program's code; the exit code a fresh interpreter would have reported for it."""
     try:
-        if "threading" in sys.modules:
-            sys.modules["threading"]._shutdown()
+        body()
+        return 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    except MemoryError:
+        return EXIT_MEMORY
+    except BaseException:  # noqa: BLE001 - any exception of the program is its runtime error
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+        return 1
+
+
+def _finish_like_python(code: int) -> int:
+    """What interpreter shutdown does for a program: wait for its threads, run its atexit functions, flush."""
+    try:
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
         atexit._run_exitfuncs()
+        atexit._clear()
     except BaseException:  # noqa: BLE001 - the program's own shutdown failed
         code = code or 1
     for stream in (sys.stdout, sys.stderr, *_PROGRAM_STREAMS):
@@ -248,24 +285,7 @@ def _exit_like_python(code: int) -> None:
             stream.flush()
         except BaseException:  # noqa: BLE001 - e.g. the program closed stdout
             code = code or 120
-    os._exit(code)
-
-
-def _run_untrusted(body: Any) -> None:
-    try:
-        body()
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except MemoryError:
-        code = EXIT_MEMORY
-    except BaseException:  # noqa: BLE001 - any exception of the program is its runtime error
-        try:
-            traceback.print_exc()
-        except BaseException:  # noqa: BLE001
-            pass
-        code = 1
-    _exit_like_python(code)
+    return code
 
 
 def _load_program(code: str, name: str) -> types.ModuleType:
@@ -288,16 +308,31 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _stdin_program(job: Job) -> None:
-    _run_untrusted(lambda: _load_program(job.code, "__main__"))
-
-
-def _call_program(job: Job, args_json: str) -> None:
-    def body() -> None:
-        function = _find_callable(_load_program(job.code, "solution"), job.entry_point)
-        value = function(*decode_value(json.loads(args_json)))
-        _write_all(3, json.dumps(encode_value(value)).encode())
-    _run_untrusted(body)
+def _run_tests_in_process(job: Job, first: int, count: int) -> None:
+    """Stdin and call modes: tests first .. first+count-1 in this process, test k on its own pipes (descriptors
+    TEST_FD + 3k: stdin, stdout, result); after each, "k exit-code" goes to CONTROL_FD."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for k in range(count):
+        index, base = first + k, TEST_FD + 3 * k
+        os.dup2(base, 0)
+        os.dup2(base + 1, 1)
+        os.close(base)
+        os.close(base + 1)
+        _bind_std_streams()
+        if job.mode == "stdin":
+            code = _guarded(lambda: _load_program(job.code, "__main__"))
+        else:
+            def call(index: int = index, result_fd: int = base + 2) -> None:
+                function = _find_callable(_load_program(job.code, "solution"), job.entry_point)
+                value = function(*decode_value(json.loads(job.inputs[index])))
+                _write_all(result_fd, json.dumps(encode_value(value)).encode())
+            code = _guarded(call)
+        code = _finish_like_python(code)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(base + 2)
+        _write_all(CONTROL_FD, f"{k} {code}\n".encode())
+    os._exit(0)
 
 
 def _serve_candidate(job: Job) -> None:
@@ -313,7 +348,7 @@ def _serve_candidate(job: Job) -> None:
             except Exception as e:  # noqa: BLE001 - reported to the checker
                 reply = {"error": f"{type(e).__name__}: {e}"[:500]}
             _write_all(4, (json.dumps(reply) + "\n").encode())
-    _run_untrusted(body)
+    os._exit(_finish_like_python(_guarded(body)))
 
 
 class CandidateFailure(BaseException):
@@ -358,17 +393,57 @@ def _run_checker(job: Job) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # The supervisor (worker) side.
 
+@dataclasses.dataclass
+class _TestPipes:
+    """The supervisor's ends of one test's pipes and what it still has to send."""
+
+    stdin: int | None
+    data: bytes
+    stdout: int
+    result: int
+    sent: int = 0
+
+
+class _PipeSet:
+    """Pipes for one child; the child's ends are closed right after fork, the rest when the test is over."""
+
+    def __init__(self) -> None:
+        self.child_ends: list[int] = []
+        self.own_ends: list[int] = []
+
+    def make(self, child_reads: bool, internal: bool = False) -> tuple[int, int]:
+        r, w = os.pipe()
+        if internal:  # both ends belong to children (checker <-> candidate)
+            self.child_ends += [r, w]
+        else:
+            self.child_ends.append(r if child_reads else w)
+            self.own_ends.append(w if child_reads else r)
+        return r, w
+
+    def close_child_ends(self) -> None:
+        while self.child_ends:
+            os.close(self.child_ends.pop())
+
+    def close(self) -> None:
+        self.close_child_ends()
+        while self.own_ends:
+            try:
+                os.close(self.own_ends.pop())
+            except OSError:
+                pass
+
+
 class _Supervisor:
     def __init__(self, limits: Limits):
         self.limits = limits
         self.uid = UID_BASE + os.getpid() if os.geteuid() == 0 else None
         self.devnull = os.open(os.devnull, os.O_RDWR)
 
-    def _fork(self, workdir: str, fds: dict[int, int], run: Any) -> int:
+    def _fork(self, workdir: str, fds: dict[int, int], cpu_seconds: float, run: Any) -> int:
         pid = os.fork()
         if pid == 0:
             try:
-                _enter_sandbox(self.limits, workdir, self.uid, fds)
+                _enter_sandbox(self.limits, workdir, self.uid, fds, cpu_seconds)
             except BaseException:  # noqa: BLE001 - reported on the child's stderr when it is already in place
                 try:
                     os.write(2, traceback.format_exc().encode()[-STDERR_TAIL:])
@@ -381,170 +456,240 @@ class _Supervisor:
         return pid
 
     def run_job(self, job: Job) -> list[TestResult]:
-        results: list[TestResult] = []
         program_deadline = time.monotonic() + self.limits.program_timeout
         workdir = tempfile.mkdtemp(prefix="ssd-sandbox-")
         try:
             if self.uid is not None:
                 os.chown(workdir, self.uid, self.uid)
             os.chmod(workdir, 0o700)
-            for text in job.inputs:
-                deadline = min(time.monotonic() + self.limits.per_test_timeout, program_deadline)
-                result = self._run_test(job, text, deadline, workdir)
-                results.append(result)
-                if result.status != "exited" or time.monotonic() >= program_deadline:
+            if job.mode == "check":
+                return self._run_check(job, workdir, program_deadline)
+            results: list[TestResult] = []
+            while len(results) < len(job.inputs) and time.monotonic() < program_deadline:
+                first = len(results)
+                count = min(TESTS_PER_PROCESS, len(job.inputs) - first)
+                results += self._run_batch(job, first, count, workdir, program_deadline)
+                if results[-1].status != "exited":
                     break
+            return results
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             self._remove_shared_tmp_files()
-        return results
 
-    def _run_test(self, job: Job, text: str, deadline: float, workdir: str) -> TestResult:
-        child_ends: list[int] = []  # closed in the supervisor right after forking
-        parent_ends: list[int] = []
-
-        def pipe(child_reads: bool) -> tuple[int, int]:
-            r, w = os.pipe()
-            child_ends.append(r if child_reads else w)
-            parent_ends.append(w if child_reads else r)
-            return r, w
-
-        def internal_pipe() -> tuple[int, int]:  # between the checker and the candidate
-            r, w = os.pipe()
-            child_ends.extend((r, w))
-            return r, w
+    def _run_batch(self, job: Job, first: int, count: int, workdir: str, deadline: float) -> list[TestResult]:
+        pipes = _PipeSet()
         try:
-            in_r, in_w = pipe(child_reads=True)
-            out_r, out_w = pipe(child_reads=False)
-            err_r, err_w = pipe(child_reads=False)
-            readers = {"stdout": out_r, "stderr": err_r}
-            std = {0: in_r, 1: out_w, 2: err_w}
-            if job.mode == "stdin":
-                pids = [self._fork(workdir, std, lambda: _stdin_program(job))]
-            elif job.mode == "call":
-                readers["result"], res_w = pipe(child_reads=False)
-                pids = [self._fork(workdir, {**std, 3: res_w}, lambda: _call_program(job, text))]
-            else:
-                readers["result"], res_w = pipe(child_reads=False)
-                call_r, call_w = internal_pipe()
-                reply_r, reply_w = internal_pipe()
-                candidate = self._fork(workdir, {**std, 3: call_r, 4: reply_w}, lambda: _serve_candidate(job))
-                quiet = {0: self.devnull, 1: self.devnull, 2: self.devnull}
-                checker = self._fork(workdir, {**quiet, 3: call_w, 4: reply_r, 5: res_w}, lambda: _run_checker(job))
-                pids = [checker, candidate]
-            while child_ends:
-                os.close(child_ends.pop())
-            parent_ends.remove(in_w)  # _supervise closes it
-            return self._supervise(pids, readers, in_w, text.encode() if job.mode == "stdin" else b"", deadline)
+            control_r, control_w = pipes.make(child_reads=False)
+            err_r, err_w = pipes.make(child_reads=False)
+            fds = {0: self.devnull, 1: self.devnull, 2: err_w, CONTROL_FD: control_w}
+            tests = []
+            for k in range(count):
+                in_r, in_w = pipes.make(child_reads=True)
+                out_r, out_w = pipes.make(child_reads=False)
+                res_r, res_w = pipes.make(child_reads=False)
+                fds.update({TEST_FD + 3 * k: in_r, TEST_FD + 3 * k + 1: out_w, TEST_FD + 3 * k + 2: res_w})
+                data = job.inputs[first + k].encode() if job.mode == "stdin" else b""
+                tests.append(_TestPipes(in_w, data, out_r, res_r))
+            cpu = deadline - time.monotonic()
+            pid = self._fork(workdir, fds, cpu, lambda: _run_tests_in_process(job, first, count))
+            pipes.close_child_ends()
+            return self._supervise([pid], tests, control_r, err_r, deadline, parse_result=job.mode == "call")
         finally:
-            for fd in child_ends + parent_ends:
-                os.close(fd)
+            pipes.close()
             self._kill_descendants()
 
-    def _supervise(self, pids: list[int], readers: dict[str, int], stdin_fd: int, data: bytes,
-                   deadline: float) -> TestResult:
-        start = time.monotonic()
+    def _run_check(self, job: Job, workdir: str, deadline: float) -> list[TestResult]:
+        pipes = _PipeSet()
+        try:
+            out_r, out_w = pipes.make(child_reads=False)
+            err_r, err_w = pipes.make(child_reads=False)
+            res_r, res_w = pipes.make(child_reads=False)
+            call_r, call_w = pipes.make(child_reads=True, internal=True)
+            reply_r, reply_w = pipes.make(child_reads=True, internal=True)
+            cpu = deadline - time.monotonic()
+            candidate = self._fork(workdir, {0: self.devnull, 1: out_w, 2: err_w, 3: call_r, 4: reply_w}, cpu,
+                                   lambda: _serve_candidate(job))
+            quiet = {0: self.devnull, 1: self.devnull, 2: self.devnull}
+            checker = self._fork(workdir, {**quiet, 3: call_w, 4: reply_r, 5: res_w}, cpu, lambda: _run_checker(job))
+            pipes.close_child_ends()
+            return self._supervise([checker, candidate], [_TestPipes(None, b"", out_r, res_r)], None, err_r,
+                                   deadline, parse_result=True)
+        finally:
+            pipes.close()
+            self._kill_descendants()
+
+    def _supervise(self, pids: list[int], tests: list[_TestPipes], control: int | None, stderr: int,
+                   program_deadline: float, parse_result: bool) -> list[TestResult]:
+        """Feed inputs, collect outputs, follow the per-test reports on `control`; stop at the first test that
+        does not exit cleanly, at a deadline, at an output over the cap, or when the main process exits."""
         main = pids[0]
         pidfd = os.pidfd_open(main)
         poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        names = {fd: name for name, fd in readers.items()}
-        for fd in names:
-            poller.register(fd, select.POLLIN)
-        os.set_blocking(stdin_fd, False)
-        poller.register(stdin_fd, select.POLLOUT)
-        buffers = {name: bytearray() for name in readers}
-        stdin_open, exited, timed_out, over = True, False, False, False
-        sent = 0
+        roles: dict[int, tuple[str, int]] = {pidfd: ("exit", 0), stderr: ("stderr", 0)}
+        if control is not None:
+            roles[control] = ("control", 0)
+        for k, test in enumerate(tests):
+            roles[test.stdout], roles[test.result] = ("stdout", k), ("result", k)
+            if test.stdin is not None:
+                roles[test.stdin] = ("stdin", k)
+                os.set_blocking(test.stdin, False)
+        for fd, (role, _) in roles.items():
+            poller.register(fd, select.POLLOUT if role == "stdin" else select.POLLIN)
+        buffers = {(role, k): bytearray() for role, k in roles.values() if role in ("stdout", "result", "stderr")}
+        buffers[("control", 0)] = bytearray()
+        results: list[TestResult] = []
+        started = time.monotonic()
+        deadline = min(started + self.limits.per_test_timeout, program_deadline)
+        timed_out = over = exited = finished = False
         try:
-            while not exited and not over:
+            while not (timed_out or over or exited or finished):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     timed_out = True
                     break
                 for fd, _ in poller.poll(max(1, math.ceil(remaining * 1000))):
-                    if fd == pidfd:
+                    if fd not in roles:
+                        continue
+                    role, k = roles[fd]
+                    if role == "exit":
                         exited = True
-                    elif fd == stdin_fd and stdin_open:
-                        try:
-                            sent += os.write(stdin_fd, data[sent:sent + 65536])
-                        except BlockingIOError:
-                            pass
-                        except BrokenPipeError:  # the program stopped reading: that is its right
-                            sent = len(data)
-                        if sent >= len(data):
-                            poller.unregister(stdin_fd)
-                            os.close(stdin_fd)
-                            stdin_open = False
-                    elif fd in names:
-                        chunk = os.read(fd, 65536)
-                        if not chunk:
-                            poller.unregister(fd)
-                            names.pop(fd)
-                        elif not self._append(buffers, names[fd], chunk):
-                            over = True
+                    elif role == "stdin":
+                        self._feed(tests[k], poller, roles)
+                    elif not self._read(fd, buffers[(role, k)], role, poller, roles):
+                        over = True
+                for index, code in self._reports(buffers[("control", 0)]):
+                    if index != len(results):
+                        over = True  # a forged report: treated like an unusable output
+                        break
+                    self._drain_test(tests[index], buffers, index)
+                    elapsed = time.monotonic() - started
+                    results.append(self._result(index, code, None, buffers, elapsed, parse_result))
+                    started = time.monotonic()
+                    deadline = min(started + self.limits.per_test_timeout, program_deadline)
+                    finished = results[-1].status != "exited" or len(results) == len(tests)
+                    if finished:
+                        break
             status_word = os.waitpid(main, 0)[1] if exited else None
-            seconds = time.monotonic() - start
+            elapsed = time.monotonic() - started
         finally:
             os.close(pidfd)
-            if stdin_open:
-                os.close(stdin_fd)
+            for test in tests:
+                if test.stdin is not None:
+                    os.close(test.stdin)
+                    test.stdin = None
             for pid in pids:
                 _kill_group(pid)
             self._kill_descendants()
-        for fd, name in names.items():
-            over |= not self._drain(buffers, name, fd)
-        return self._classify(status_word, timed_out, over, buffers, seconds)
-
-    def _append(self, buffers: dict[str, bytearray], name: str, chunk: bytes) -> bool:
-        cap = STDERR_TAIL if name == "stderr" else self.limits.max_output_bytes
-        buffer = buffers[name]
-        buffer += chunk
-        if len(buffer) > cap:
-            if name == "stderr":
-                del buffer[:-cap]
-                return True
-            return False
-        return True
-
-    def _drain(self, buffers: dict[str, bytearray], name: str, fd: int) -> bool:
-        os.set_blocking(fd, False)
-        ok = True
-        try:
-            while ok:
-                chunk = os.read(fd, 65536)
-                if not chunk:
+        if finished:
+            return results
+        if exited and control is not None:
+            self._read(control, buffers[("control", 0)], "control", poller, roles, drain=True)
+            for index, code in self._reports(buffers[("control", 0)]):
+                if index != len(results) or (results and results[-1].status != "exited"):
                     break
-                ok = self._append(buffers, name, chunk)
-        except BlockingIOError:
-            pass
-        return ok
-
-    def _classify(self, status_word: int | None, timed_out: bool, over: bool, buffers: dict[str, bytearray],
-                  seconds: float) -> TestResult:
-        stdout = buffers["stdout"].decode("utf-8", errors="replace")
-        stderr = buffers["stderr"].decode("utf-8", errors="replace")[-STDERR_TAIL:]
-        result = TestResult(status="exited", seconds=round(seconds, 4), stdout=stdout, detail=stderr)
+                self._drain_test(tests[index], buffers, index)
+                results.append(self._result(index, code, None, buffers, elapsed, parse_result))
+            if len(results) == len(tests) or (results and results[-1].status != "exited"):
+                return results
+        current = len(results)
+        self._drain_test(tests[current], buffers, current)
+        self._read(stderr, buffers[("stderr", 0)], "stderr", poller, roles, drain=True)
         if timed_out:
-            result.status, result.detail = "timeout", "per-test or per-program time limit"
+            results.append(TestResult("timeout", round(elapsed, 4), detail="per-test or per-program time limit"))
         elif over:
-            result.status, result.detail = "output_limit", f"output over {self.limits.max_output_bytes} bytes"
-        elif os.WIFSIGNALED(status_word):
+            results.append(TestResult("output_limit", round(elapsed, 4),
+                                      detail=f"output over {self.limits.max_output_bytes} bytes or forged report"))
+        else:
+            results.append(self._result(current, None, status_word, buffers, elapsed, parse_result))
+        return results
+
+    @staticmethod
+    def _reports(control: bytearray) -> Iterator[tuple[int, int]]:
+        """Complete "index code" lines from the control buffer (consumed); a malformed line ends the stream."""
+        while b"\n" in control:
+            line, _, rest = bytes(control).partition(b"\n")
+            control[:] = rest
+            try:
+                index, code = map(int, line.split())
+            except ValueError:
+                yield -1, 1
+                return
+            yield index, code
+
+    def _feed(self, test: _TestPipes, poller: select.poll, roles: dict) -> None:
+        try:
+            test.sent += os.write(test.stdin, test.data[test.sent:test.sent + 65536])
+        except BlockingIOError:
+            return
+        except BrokenPipeError:  # the program stopped reading: that is its right
+            test.sent = len(test.data)
+        if test.sent >= len(test.data):
+            poller.unregister(test.stdin)
+            roles.pop(test.stdin)
+            os.close(test.stdin)
+            test.stdin = None
+
+    def _read(self, fd: int, buffer: bytearray, role: str, poller: select.poll, roles: dict,
+              drain: bool = False) -> bool:
+        """Read what is available (all of it when draining); False once a capped stream exceeds its cap."""
+        if drain:
+            os.set_blocking(fd, False)
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return True
+            if not chunk:
+                if fd in roles:
+                    poller.unregister(fd)
+                    roles.pop(fd)
+                return True
+            buffer += chunk
+            if role == "stderr" and len(buffer) > STDERR_TAIL:
+                del buffer[:-STDERR_TAIL]
+            elif len(buffer) > (self.limits.max_output_bytes if role != "control" else 1 << 20):
+                return False
+            if not drain:
+                return True
+
+    def _drain_test(self, test: _TestPipes, buffers: dict, k: int) -> None:
+        for role, fd in (("stdout", test.stdout), ("result", test.result)):
+            os.set_blocking(fd, False)
+            try:
+                while len(buffers[(role, k)]) <= self.limits.max_output_bytes:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
+                    buffers[(role, k)] += chunk
+            except BlockingIOError:
+                pass
+
+    def _result(self, k: int, code: int | None, status_word: int | None, buffers: dict, seconds: float,
+                parse_result: bool) -> TestResult:
+        """A test's result from the exit code its process reported (`code`) or from the process's end status."""
+        stderr = buffers[("stderr", 0)].decode("utf-8", errors="replace")[-STDERR_TAIL:]
+        result = TestResult("exited", round(seconds, 4), buffers[("stdout", k)].decode("utf-8", errors="replace"),
+                            detail=stderr)
+        if code is None and os.WIFSIGNALED(status_word):
             sig = os.WTERMSIG(status_word)
             result.status = "timeout" if sig == signal.SIGXCPU else "error"
             result.detail = f"killed by signal {signal.Signals(sig).name}; {stderr}"
-        elif os.WEXITSTATUS(status_word) == EXIT_MEMORY:
+            return result
+        code = os.WEXITSTATUS(status_word) if code is None else code
+        if len(buffers[("stdout", k)]) > self.limits.max_output_bytes or \
+                len(buffers[("result", k)]) > self.limits.max_output_bytes:
+            result.status, result.detail = "output_limit", f"output over {self.limits.max_output_bytes} bytes"
+        elif code == EXIT_MEMORY:
             result.status = "memory"
-        elif os.WEXITSTATUS(status_word) == EXIT_SETUP:
+        elif code == EXIT_SETUP:
             result.status, result.detail = "harness", f"the sandbox could not start the program; {stderr}"
-        elif os.WEXITSTATUS(status_word) != 0:
-            result.status = "error"
-            result.detail = f"exit code {os.WEXITSTATUS(status_word)}; {stderr}"
-        if "result" in buffers and result.status == "exited":
+        elif code != 0:
+            result.status, result.detail = "error", f"exit code {code}; {stderr}"
+        elif parse_result:
             try:
-                result.value = json.loads(bytes(buffers["result"]))
+                result.value = json.loads(bytes(buffers[("result", k)]))
             except (ValueError, RecursionError):
-                result.status, result.detail = "error", "no readable result from the program"
+                result.status, result.detail = "error", f"no readable result from the program; {stderr}"
         return result
 
     def _kill_descendants(self) -> None:

@@ -172,13 +172,14 @@ def test_file_size_limit(sandbox):
 @pytest.mark.skipif(not ROOT, reason="protection of the grader's files needs the root privilege drop (documented)")
 def test_writing_outside_the_temporary_directory_leaves_nothing(sandbox, tmp_path):
     token = f"ssd-escape-{os.getpid()}-{time.time_ns()}"
-    targets = [tmp_path / "owned-by-grader", Path("/tmp") / token, Path("/dev/shm") / token]
+    grader_owned = [tmp_path / token, Path(__file__).parent / token, Path.home() / token]
+    shared = [Path("/tmp") / token, Path("/dev/shm") / token]
     code = "import importlib\nos = importlib.import_module('posix')\n" + "".join(
-        f"try:\n    open({str(t)!r}, 'w').write('x')\nexcept OSError as e:\n    print(type(e).__name__)\n"
-        for t in targets)
-    result = run_one(sandbox, code)
-    assert result.stdout.split()[0] == "PermissionError"
-    assert [t for t in targets if t.exists()] == []
+        f"try:\n    open({str(t)!r}, 'w').write('x')\n    print('written')\nexcept OSError as e:\n"
+        f"    print(type(e).__name__)\n" for t in grader_owned + shared)
+    outcomes = run_one(sandbox, code).stdout.split()
+    assert set(outcomes[:3]) <= {"PermissionError", "FileNotFoundError"}
+    assert [t for t in grader_owned + shared if t.exists()] == []
 
 
 @pytest.mark.skipif(not ROOT, reason="a program runs as the grader's user when not root (documented)")
@@ -243,6 +244,25 @@ def test_program_stops_at_first_error_and_respects_the_program_cap():
         [slow] = sb.run([Job("stdin", "import time\ntime.sleep(0.4)", ["", "", "", "", ""])])
     assert [r.status for r in crash] == ["exited", "error"]
     assert len(slow) == 3 and slow[-1].status == "timeout"
+
+
+def test_tests_share_a_process_but_each_gets_fresh_stdin_module_and_output(sandbox):
+    code = "import sys\nseen = globals().get('seen', 0)\nprint(sys.stdin.read().strip(), seen)\nseen = 1"
+    inputs = [str(i) for i in range(20)]  # more than one process's worth of tests
+    [results] = sandbox.run([Job("stdin", code, inputs)])
+    assert [r.stdout for r in results] == [f"{i} 0\n" for i in range(20)]
+
+
+def test_fast_exit_idiom_ends_only_its_own_test(sandbox):
+    code = "import os, sys\nsys.stdout.write(input() + '\\n')\nsys.stdout.flush()\nos._exit(0)"
+    [results] = sandbox.run([Job("stdin", code, ["a", "b", "c"])])
+    assert [(r.status, r.stdout) for r in results] == [("exited", "a\n"), ("exited", "b\n"), ("exited", "c\n")]
+
+
+def test_forged_progress_report_is_not_accepted(sandbox):
+    code = "import os\nos.write(3, b'1 0\\n2 0\\n')\nprint(1)"
+    [results] = sandbox.run([Job("stdin", code, ["", "", ""])])
+    assert results[-1].status == "output_limit" and len(results) == 1
 
 
 def test_dead_worker_is_a_harness_result_and_is_replaced():
