@@ -169,38 +169,45 @@ def same_length(data: dict[str, Any], keys: list[str]) -> None:
         raise DataError(f"{data['_path']}: fields {', '.join(keys)}: expected equal lengths, got {lengths}")
 
 
-PASS_FIELDS = {f"{arm}/{k}/{f}": kind for arm in ("base", "ssd") for k in ("pass@1", "pass@5")
-               for f, kind in (("value", "rate"), ("ci", "interval"))}
-
-
 def run_summaries(ctx: Context) -> list[dict[str, Any]]:
     """Base and SSD pass@1/pass@5 of every `results/<run>/summary.json`, one entry per run and benchmark.
 
     Two layouts are read: the CPU headline (`base`/`ssd` -> `pass@k` -> {value, ci} at the top level) and
     the experiment layout (`benchmarks` -> <bench> -> `base`/`ssd` -> `summary` -> `overall` -> `pass@k`).
-    Each entry is {"run", "benchmark", "path", "base": {k: {value, ci}}, "ssd": {...}}.
+    Each entry is {"run", "benchmark", "path", "base": {k: {value, ci}}, "ssd": {...}, "by_difficulty":
+    {difficulty: {"base": {k: {value, ci}}, "ssd": {...}}}}; per-difficulty numbers are optional (CPU layout:
+    `table2/<arm>/by_difficulty`; experiment layout: `.../<arm>/summary/by_difficulty`).
     """
     entries = []
     for path in sorted(ctx.results.glob("*/summary.json")) if ctx.results.exists() else []:
-        relpath = str(path.relative_to(ctx.results))
-        raw = ours(ctx, relpath, {})
+        raw = ours(ctx, str(path.relative_to(ctx.results)), {})
         if "base" in raw or "ssd" in raw:
-            ours(ctx, relpath, PASS_FIELDS)
-            entries.append({"run": path.parent.name, "benchmark": "headline", "path": raw["_path"],
-                            "base": raw["base"], "ssd": raw["ssd"]})
+            arms = {arm: _pass_metrics(raw, arm, path) for arm in ("base", "ssd")}
+            split = {arm: (raw.get("table2") or {}).get(arm, {}).get("by_difficulty", {}) for arm in arms}
+            entries.append(_entry(raw, path, "headline", arms, split, "table2/{arm}/by_difficulty"))
             continue
-        benchmarks = _get(raw, "benchmarks", path)
-        for bench, result in sorted(benchmarks.items()):
-            arms = {}
-            for arm in ("base", "ssd"):
-                overall = _get(result, f"{arm}/summary/overall", path)
-                for k in ("pass@1", "pass@5"):
-                    for f, kind in (("value", "rate"), ("ci", "interval")):
-                        dotted = f"benchmarks/{bench}/{arm}/summary/overall/{k}/{f}"
-                        _check(_get(raw, dotted, path), kind, dotted, path)
-                arms[arm] = overall
-            entries.append({"run": path.parent.name, "benchmark": bench, "path": raw["_path"], **arms})
+        for bench, result in sorted(_get(raw, "benchmarks", path).items()):
+            prefix = f"benchmarks/{bench}/{{arm}}/summary"
+            arms = {arm: _pass_metrics(raw, prefix.format(arm=arm) + "/overall", path) for arm in ("base", "ssd")}
+            split = {arm: _get(result, f"{arm}/summary", path).get("by_difficulty", {}) for arm in arms}
+            entries.append(_entry(raw, path, bench, arms, split, prefix + "/by_difficulty"))
     return entries
+
+
+def _pass_metrics(raw: dict, dotted: str, path: Path) -> dict:
+    """`dotted` -> {pass@1, pass@5}, each checked to be {value: rate, ci: interval}."""
+    for k in ("pass@1", "pass@5"):
+        for f, kind in (("value", "rate"), ("ci", "interval")):
+            _check(_get(raw, f"{dotted}/{k}/{f}", path), kind, f"{dotted}/{k}/{f}", path)
+    return _get(raw, dotted, path)
+
+
+def _entry(raw: dict, path: Path, bench: str, arms: dict, split: dict, split_path: str) -> dict[str, Any]:
+    order = {"easy": 0, "medium": 1, "hard": 2}
+    difficulties = sorted((d for d in split["base"] if d in split["ssd"]), key=lambda d: (order.get(d, 3), d))
+    by_difficulty = {d: {arm: _pass_metrics(raw, f"{split_path.format(arm=arm)}/{d}", path) for arm in arms}
+                     for d in difficulties}
+    return {"run": path.parent.name, "benchmark": bench, "path": raw["_path"], **arms, "by_difficulty": by_difficulty}
 
 
 def percent(x: float | list | None) -> Any:

@@ -36,14 +36,16 @@ def build(ctx: Context) -> Built:
     sources = [f"paper Table 2 ({t2['_path']})"]
     runs = run_summaries(ctx)
     if runs:
-        header_ours = ["Run (this package)", "Benchmark", "base p@1", "SSD p@1", "Δ p@1",
+        header_ours = ["Run (this package)", "Benchmark", "Problems", "base p@1", "SSD p@1", "Δ p@1",
                        "base p@5", "SSD p@5", "Δ p@5"]
         rows_ours = []
         for s in runs:
-            deltas = [100 * (s["ssd"][k]["value"] - s["base"][k]["value"]) for k in ("pass@1", "pass@5")]
-            rows_ours.append([s["run"], s["benchmark"], _cell(s, "base", "pass@1"), _cell(s, "ssd", "pass@1"),
-                              style.fmt(deltas[0], signed=True), _cell(s, "base", "pass@5"),
-                              _cell(s, "ssd", "pass@5"), style.fmt(deltas[1], signed=True)])
+            for split, arms in [("all", s), *s["by_difficulty"].items()]:
+                deltas = [100 * (arms["ssd"][k]["value"] - arms["base"][k]["value"]) for k in ("pass@1", "pass@5")]
+                rows_ours.append([s["run"], s["benchmark"], split, _cell(arms, "base", "pass@1"),
+                                  _cell(arms, "ssd", "pass@1"), style.fmt(deltas[0], signed=True),
+                                  _cell(arms, "base", "pass@5"), _cell(arms, "ssd", "pass@5"),
+                                  style.fmt(deltas[1], signed=True)])
         paths += style.write_table(ctx.out, "table2_ours", "Table 2 (this package's runs): pass@k (%) [95% CI]",
                                    header_ours, rows_ours,
                                    ["Values from " + ", ".join(sorted({s["path"] for s in runs})) + "."])

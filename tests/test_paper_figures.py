@@ -210,15 +210,17 @@ def test_figure_draws_our_run_beside_the_paper(tmp_path, name):
 def test_table2_lists_our_runs_in_both_summary_layouts(tmp_path):
     write_our_results(tmp_path / "results")
     metric = {"pass@1": {"value": 0.5, "ci": [0.4, 0.6]}, "pass@5": {"value": 0.7, "ci": [0.6, 0.8]}}
-    experiment = {"benchmarks": {"lcb_v6": {a: {"summary": {"overall": metric}} for a in ("base", "ssd")}}}
+    experiment = {"benchmarks": {"lcb_v6": {a: {"summary": {"overall": metric, "by_difficulty": {"hard": metric}}}
+                                            for a in ("base", "ssd")}}}
     (tmp_path / "results" / "qwen3-4b").mkdir()
     (tmp_path / "results" / "qwen3-4b" / "summary.json").write_text(json.dumps(experiment))
     from paper_figures import table2
 
     table2.build(Context(out=tmp_path / "out", results=tmp_path / "results"))
     text = (tmp_path / "out" / "table2_ours.md").read_text()
-    assert "| cpu | headline | 30.0 [25.0, 35.0] | 40.0 [35.0, 45.0] | +10.0 |" in text
-    assert "| qwen3-4b | lcb_v6 | 50.0 [40.0, 60.0] |" in text
+    assert "| cpu | headline | all | 30.0 [25.0, 35.0] | 40.0 [35.0, 45.0] | +10.0 |" in text
+    assert "| qwen3-4b | lcb_v6 | all | 50.0 [40.0, 60.0] |" in text
+    assert "| qwen3-4b | lcb_v6 | hard | 50.0 [40.0, 60.0] | 50.0 [40.0, 60.0] | 0.0 |" in text
 
 
 def test_bad_result_file_names_file_and_field_and_keeps_the_previous_figure(tmp_path, capsys):
