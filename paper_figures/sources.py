@@ -172,7 +172,8 @@ def same_length(data: dict[str, Any], keys: list[str]) -> None:
 def run_summaries(ctx: Context) -> list[dict[str, Any]]:
     """Base and SSD pass@1/pass@5 of every `results/<run>/summary.json`, one entry per run and benchmark.
 
-    Two layouts are read: the CPU headline (`base`/`ssd` -> `pass@k` -> {value, ci} at the top level) and
+    Two layouts are read (a summary or benchmark without both a base and an SSD arm is not a comparison and
+    is left out): the CPU headline (`base`/`ssd` -> `pass@k` -> {value, ci} at the top level) and
     the experiment layout (`benchmarks` -> <bench> -> `base`/`ssd` -> `summary` -> `overall` -> `pass@k`).
     Each entry is {"run", "benchmark", "path", "base": {k: {value, ci}}, "ssd": {...}, "by_difficulty":
     {difficulty: {"base": {k: {value, ci}}, "ssd": {...}}}}; per-difficulty numbers are optional (CPU layout:
@@ -186,7 +187,10 @@ def run_summaries(ctx: Context) -> list[dict[str, Any]]:
             split = {arm: (raw.get("table2") or {}).get(arm, {}).get("by_difficulty", {}) for arm in arms}
             entries.append(_entry(raw, path, "headline", arms, split, "table2/{arm}/by_difficulty"))
             continue
-        for bench, result in sorted(_get(raw, "benchmarks", path).items()):
+        benchmarks = raw.get("benchmarks") if isinstance(raw.get("benchmarks"), dict) else {}
+        for bench, result in sorted(benchmarks.items()):
+            if not (isinstance(result, dict) and "base" in result and "ssd" in result):
+                continue
             prefix = f"benchmarks/{bench}/{{arm}}/summary"
             arms = {arm: _pass_metrics(raw, prefix.format(arm=arm) + "/overall", path) for arm in ("base", "ssd")}
             split = {arm: _get(result, f"{arm}/summary", path).get("by_difficulty", {}) for arm in arms}

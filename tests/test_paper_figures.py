@@ -287,3 +287,14 @@ def test_gallery_keeps_rows_of_artefacts_not_rebuilt(tmp_path):
     gallery = (tmp_path / "GALLERY.md").read_text()
     assert "| table3 |" in gallery and "| table4 |" in gallery and "| fig06 | " in gallery
     assert gallery.index("| fig06 |") < gallery.index("| table3 |") < gallery.index("| table4 |")
+
+
+def test_summaries_without_both_arms_are_left_out_of_table2(tmp_path):
+    from paper_figures.sources import run_summaries
+
+    metric = {"pass@1": {"value": 0.5, "ci": [0.4, 0.6]}, "pass@5": {"value": 0.7, "ci": [0.6, 0.8]}}
+    for run, content in (("base-only", {"benchmarks": {"lcb_v6": {"base": {"summary": {"overall": metric}}}}}),
+                         ("other", {"wall_seconds": 3})):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "summary.json").write_text(json.dumps(content))
+    assert run_summaries(Context(out=tmp_path / "out", results=tmp_path)) == []
