@@ -14,7 +14,7 @@ BASE = {
     "model": {"source": "org/toy-model", "total_params_b": 30.0, "active_params_b": 3.0,
               "hidden_size": 2048, "num_layers": 48, "vocab_size": 151936},
     "prompt_style": "paper",
-    "benchmarks": [{"name": "lcb", "kind": "livecodebench", "path": "org/lcb", "release": "v6",
+    "benchmarks": [{"name": "lcb", "kind": "livecodebench", "path": "data/lcb", "hub": "org/lcb", "release": "v6",
                     "expected_problems": 100}],
     "prompt_pool": {"kind": "rstar_seed_sft", "path": "org/pool", "expected_prompts": 1000},
     "base_decoding": {"temperature": 0.7, "top_k": 20, "top_p": 0.8, "max_tokens": 1000},
@@ -162,3 +162,26 @@ def test_bad_sweep_point_names_the_sweep_and_point(tmp_path):
                              "grid": {"ssd_decoding.top_p": [0.5, 1.5]}}, "sweep.yaml")
     with pytest.raises(ConfigError, match=r"sweep\.yaml: point \{'ssd_decoding.top_p': 1.5\}"):
         expand_sweep(sweep)
+
+
+def test_missing_data_with_a_hub_source_is_listed_for_fetching(tmp_path):
+    cfg = load_experiment(write(tmp_path, variant(prompt_pool={"kind": "rstar_seed_sft", "path": "data/pool/seed_sft",
+                                                               "hub": "org/pool:seed_sft"})))
+    report = dry_run(cfg, tmp_path)
+    assert report["ok"]
+    assert report["fetch"] == [
+        "huggingface-cli download org/pool --repo-type dataset --include 'seed_sft/*' --local-dir data/pool",
+        "huggingface-cli download org/lcb --repo-type dataset --local-dir data/lcb"]
+
+
+def test_local_problem_count_is_checked_against_the_expected_count(tmp_path):
+    from ssd.problems import write_problems
+    from ssd.records import Problem
+
+    write_problems(tmp_path / "bench.jsonl", [
+        Problem(id=f"p{i}", source="t", question="q", kind="stdin", tests=[]) for i in range(2)])
+    cfg = load_experiment(write(tmp_path, variant(benchmarks=[
+        {"name": "mine", "kind": "problems", "path": "bench.jsonl", "expected_problems": 3}])))
+    report = dry_run(cfg, tmp_path)
+    assert report["benchmarks"][0]["problems"] == 2
+    assert "benchmark mine: 2 problems, expected 3" in report["problems"] and not report["ok"]
