@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ssd.config import ConfigError, DecodingConfig, build, load_config, load_yaml, resolved
+from ssd.pools import SAMPLE_FILTERS
+from ssd.prompts import STYLES as PROMPT_STYLES
 from ssd.stages import config_hash
 
 STAGES = ("base_eval", "synthesis", "sft", "ssd_eval")
@@ -156,6 +158,10 @@ class ExperimentConfig:
     def validate(self) -> None:
         if not self.name:
             raise ConfigError("name: expected a non-empty experiment name")
+        if self.prompt_style not in PROMPT_STYLES:
+            raise ConfigError(f"prompt_style: expected one of {PROMPT_STYLES}, got {self.prompt_style!r}")
+        if self.sample_filter not in SAMPLE_FILTERS:
+            raise ConfigError(f"sample_filter: expected one of {SAMPLE_FILTERS}, got {self.sample_filter!r}")
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
             raise ConfigError(f"stages: expected a non-empty subset of {STAGES}, got {self.stages}")
@@ -310,6 +316,8 @@ def memory_check(cfg: ExperimentConfig, max_seq_len: int) -> dict[str, Any]:
             "logits_gb": round(logits, 1), "total_gb_per_gpu": round(need, 1), "budget_gb": round(budget, 1),
             "ok": need <= budget,
         }
+        if not (m.hidden_size and m.num_layers and m.vocab_size):
+            checks["training"]["note"] = "activations and logits not counted: set model.hidden_size, num_layers, vocab_size"
     return checks
 
 

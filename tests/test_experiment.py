@@ -185,3 +185,8 @@ def test_local_problem_count_is_checked_against_the_expected_count(tmp_path):
     report = dry_run(cfg, tmp_path)
     assert report["benchmarks"][0]["problems"] == 2
     assert "benchmark mine: 2 problems, expected 3" in report["problems"] and not report["ok"]
+
+
+def test_unknown_prompt_style_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="prompt_style: expected one of"):
+        load_experiment(write(tmp_path, variant(prompt_style="fancy")))
