@@ -129,7 +129,7 @@ def _dotted(data: dict, key: str):
 def refresh_figures(results: Path) -> int:
     status = 0
     for kind in ("tables", "figures"):
-        cmd = [sys.executable, "-m", "paper_figures.build", kind, "--results", str(results)]
+        cmd = [sys.executable, "-m", "paper_figures.build", kind, "--results", str(results.resolve())]
         status |= subprocess.run(cmd, cwd=REPO_ROOT).returncode
     return status
 

@@ -77,3 +77,9 @@ def test_readme_maps_every_table_and_figure_and_config():
     assert artefacts >= {f"Table {i}" for i in range(1, 7)} | {f"Fig. {i}" for i in range(1, 16)}
     for path in [*PAPER_DIR.glob("*.yaml"), *SWEEP_DIR.glob("*.yaml")]:
         assert str(path.relative_to(PAPER_DIR.parent)) in text, path.name
+
+
+def test_make_target_form_reaches_sweeps(capsys):
+    # make reproduce-paper MODEL=sweeps/<name> passes --model sweeps/<name>
+    assert main(["--model", "sweeps/fig15-fig07-stress-test", "--dry-run"]) == 0
+    assert "dry run: sweep of 10 points" in capsys.readouterr().out
