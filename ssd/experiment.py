@@ -21,6 +21,7 @@ assumptions in the config (`estimate`), to be replaced by measured values.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import json
 import re
@@ -362,7 +363,8 @@ def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int,
 
     def generation(key: str, n_sequences: int) -> dict[str, Any]:
         tokens = n_sequences * e.mean_completion_tokens
-        return {"key": key, "generate_tokens": tokens, "gpu_hours": tokens / e.decode_tokens_per_gpu_second / 3600}
+        return {"key": key, "generate_tokens": tokens, "gpus": cfg.tensor_parallel,
+                "gpu_hours": tokens / e.decode_tokens_per_gpu_second / 3600}
 
     costs: dict[str, dict[str, Any]] = {}
     benches = [resolved(b) for b in cfg.benchmarks]
@@ -376,7 +378,7 @@ def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int,
         seq_len = min(e.mean_prompt_tokens + e.mean_completion_tokens, max_seq_len)
         tokens = sft_steps * sft_batch * seq_len
         flops = tokens * training_flops_per_token(m, seq_len)
-        costs["sft"] = {"key": sft_key, "train_tokens": tokens, "train_flops": flops,
+        costs["sft"] = {"key": sft_key, "train_tokens": tokens, "train_flops": flops, "gpus": g.count,
                         "gpu_hours": flops / (g.bf16_tflops * 1e12 * e.train_mfu) / 3600}
     if "ssd_eval" in plan:
         n_checkpoints = 1 + len(set(cfg.ssd_eval_checkpoints) - {sft_steps})
@@ -409,6 +411,15 @@ def launcher_problems(cfg: ExperimentConfig, base_dir: Path | None) -> list[str]
     return found
 
 
+def backend_option_problems(cfg: ExperimentConfig) -> list[str]:
+    """`backend_options` keys that `ssd.generation.make_backend` does not accept (they would fail the run)."""
+    from ssd.generation.backend import make_backend  # noqa: PLC0415 - no torch at import
+
+    accepted = set(inspect.signature(make_backend).parameters) - {"name", "model"}
+    return [f"backend_options.{key}: not accepted by ssd.generation.make_backend (accepts {sorted(accepted)})"
+            for key in cfg.backend_options if key not in accepted]
+
+
 def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, Any]:
     """Resolve everything without weights; see the module docstring. `base_dir` resolves relative paths."""
     sft_steps, sft_batch, max_seq_len = _sft_shape(cfg)
@@ -425,7 +436,7 @@ def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, An
             problems.append(f"benchmark {b['name']}: {b['problems']} problems, expected {b['expected_problems']}")
     sizes = {b["name"]: b.get("problems") or b["expected_problems"] for b in benchmarks}
     pool_size = min(filter(None, (cfg.prompt_pool.limit, cfg.prompt_pool.expected_prompts)), default=0)
-    problems += launcher_problems(cfg, base_dir)
+    problems += launcher_problems(cfg, base_dir) + backend_option_problems(cfg)
     memory = memory_check(cfg, max_seq_len)
     problems += [f"GPU memory ({what}): {c.get('total_gb_per_gpu', c.get('weights_gb_per_gpu'))} GB per GPU "
                  f"needed, {c['budget_gb']} GB available on {cfg.gpus.count}x {cfg.gpus.name}"
@@ -456,8 +467,8 @@ def totals(costs, gpus: GPUSpec) -> dict[str, float]:
     return {
         "generate_tokens": sum(c.get("generate_tokens", 0) for c in costs),
         "train_tokens": sum(c.get("train_tokens", 0) for c in costs),
-        "gpu_hours": round(gpu_hours, 2),
-        "wall_hours": round(gpu_hours / gpus.count, 2),
+        "gpu_hours": round(gpu_hours, 2),  # busy GPU-hours; a stage keeps its `gpus` busy, the others idle
+        "wall_hours": round(sum(c["gpu_hours"] / c["gpus"] for c in costs), 2),
         "gpu": f"{gpus.count}x {gpus.name}",
     }
 

@@ -190,3 +190,9 @@ def test_local_problem_count_is_checked_against_the_expected_count(tmp_path):
 def test_unknown_prompt_style_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="prompt_style: expected one of"):
         load_experiment(write(tmp_path, variant(prompt_style="fancy")))
+
+
+def test_backend_options_the_backend_factory_does_not_take_fail_the_dry_run(tmp_path):
+    report = dry_run(load_experiment(write(tmp_path, variant(backend_options={"dtype": "bfloat16", "warp": 9}))))
+    assert [p for p in report["problems"] if "backend_options" in p] == [
+        "backend_options.warp: not accepted by ssd.generation.make_backend (accepts ['batch_size', 'device', 'dtype'])"]
