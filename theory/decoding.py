@@ -19,9 +19,10 @@ Conventions (guaranteed):
   first. vLLM's own order among exactly tied tokens at a top-p boundary is unspecified (unstable sort).
 - A -inf logit is an impossible token: it is never in the support. A row of only -inf, +inf or NaN logits,
   an empty vocabulary, or tempered logits that overflow float64 raise ValueError.
-- Everything is normalised with a max-shifted logsumexp, so logits near -700 (or spreads of 1e3 at T = 1e-2)
-  never underflow into NaN; probabilities below ~1e-308 may round to 0.0 in `decode_distribution` while
-  their token stays in `kept_support` and has a finite value in `decode_logprobs`.
+- Logits are shifted by their row maximum before tempering (softmax is shift-invariant) and normalised with a
+  max-shifted logsumexp, so logits near -700 at T = 1e-2 keep full precision and never underflow into NaN.
+  Probabilities below ~1e-308 may round to 0.0 in `decode_distribution` while their token stays in
+  `kept_support` and has a finite value in `decode_logprobs`. `tempered_logits` returns the unshifted z / T.
 Does not: sample, apply penalties or logit bias, or reproduce vLLM's float32 rounding at exact boundaries.
 """
 from __future__ import annotations
@@ -73,13 +74,14 @@ def _ranks(z: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _tempered_rows(rows: np.ndarray, temperature: float) -> np.ndarray:
+def _tempered_rows(rows: np.ndarray, temperature: float, shifted: bool = False) -> np.ndarray:
+    """rows / T, or (rows - row max) / T when `shifted` (same distribution, no precision lost at -700 / 0.01)."""
     if temperature < GREEDY_BELOW:
         greedy = np.full(rows.shape, -np.inf)
         greedy[np.arange(len(rows)), np.argmax(rows, axis=-1)] = 0.0
         return greedy
     with np.errstate(over="ignore"):
-        z = rows / temperature
+        z = ((rows - rows.max(axis=-1, keepdims=True)) if shifted else rows) / temperature
     if (np.isinf(z) & np.isfinite(rows)).any():
         raise ValueError(f"logits / temperature overflows float64 (temperature={temperature!r})")
     return z
@@ -94,7 +96,7 @@ def tempered_logits(logits, temperature: float) -> np.ndarray:
 
 def _kept_rows(rows, temperature, top_k, top_p, min_p, exact_k: bool) -> np.ndarray:
     _check_params(temperature, top_k, top_p, min_p)
-    z = _tempered_rows(rows, temperature)
+    z = _tempered_rows(rows, temperature, shifted=True)
     keep = np.isfinite(z)
     if temperature < GREEDY_BELOW:
         return keep
@@ -140,7 +142,7 @@ def kept_support_tiebreak(logits, *, temperature: float = 1.0, top_k: int = 0, t
 
 
 def _logprobs_on(rows: np.ndarray, temperature: float, keep: np.ndarray) -> np.ndarray:
-    z = np.where(keep, _tempered_rows(rows, temperature), -np.inf)
+    z = np.where(keep, _tempered_rows(rows, temperature, shifted=True), -np.inf)
     return z - logsumexp(z, keepdims=True)
 
 

@@ -89,7 +89,12 @@ def renyi_entropy(logp, alpha: float) -> float:
         return float(np.log(on.sum()))
     if np.isinf(alpha):
         return float(-np.max(logp))
-    return float(logsumexp(alpha * logp[on]) / (1.0 - alpha))
+    logp = logp[on]
+    shift = (alpha - 1.0) * logp
+    if np.max(np.abs(shift)) < 50:  # near alpha = 1: log E_p[p^(alpha-1)] via log1p/expm1, no cancellation
+        p = np.exp(logp)
+        return float(np.log1p(np.sum(p * np.expm1(shift)) / np.sum(p)) / (1.0 - alpha))
+    return float(logsumexp(alpha * logp) / (1.0 - alpha))
 
 
 def free_energy(logp, temperature: float) -> float:
