@@ -9,7 +9,8 @@ Guarantees:
   (exact numeric equality, as LCB; `rel_tol > 0` accepts close numbers instead).
 - functional problems follow LCB's `grade_call_based`: each input line is a JSON value (one argument each), the
   method of `class Solution` (or a plain function) is called, a tuple result becomes a list, and the parsed value
-  must `==` the JSON-parsed expected output. Each test runs in a fresh process (LCB reuses one instance).
+  must `==` the JSON-parsed expected output. The module is re-executed for every test, so each test gets a fresh
+  `Solution()` (LCB reuses one instance across tests).
 - HumanEval problems run prompt + completion (or prompt + the extracted block) against `check(entry_point)`.
 - Tests run in order and a program stops at its first test that does not exit cleanly (LCB stops at the first
   failure); the verdict is the first failing test's status. A crashed or unresponsive grader worker is

@@ -693,16 +693,22 @@ class _Supervisor:
         return result
 
     def _kill_descendants(self) -> None:
-        """Kill and reap every process below this supervisor (escaped ones are reparented here: subreaper)."""
-        for _ in range(10_000):
+        """Kill and reap every process below this supervisor (escaped ones are reparented here: subreaper).
+        Direct children are killed with their groups first; if more keep appearing, every process of the sandbox
+        uid is killed at once."""
+        for attempt in range(10_000):
             children = _children()
             if not children:
                 return
-            if self.uid is not None:
+            if attempt and self.uid is not None:
                 _kill_uid(self.uid)
             for pid in children:
                 _kill_group(pid)
-            _reap()
+            for pid in children:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
         raise RuntimeError("could not kill the sandboxed processes")
 
     def _remove_shared_tmp_files(self) -> None:
@@ -761,15 +767,6 @@ def _children() -> list[int]:
             except (OSError, ValueError, IndexError):
                 pass
         return found
-
-
-def _reap() -> None:
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                return
-        except ChildProcessError:
-            return
 
 
 def _closed_ancestor(path: str) -> tuple[str, str] | None:
@@ -942,7 +939,8 @@ class Sandbox:
         """Yield (job index, results) as jobs finish. A dead or stuck worker yields a 'harness' result."""
         pending = collections.deque(range(len(jobs)))
         budget = self.limits.program_timeout + 2 * self.limits.per_test_timeout + 30
-        with selectors.DefaultSelector() as selector:
+        selector = selectors.DefaultSelector()
+        try:
             for worker in self.workers:
                 selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
             while pending or any(w.job is not None for w in self.workers):
@@ -960,14 +958,20 @@ class Sandbox:
                     if line:
                         worker.job = None
                         yield index, [TestResult(**r) for r in json.loads(line)]
-                    else:
+                        continue
+                    self._replace(selector, worker)
+                    if index is not None:
                         yield index, [TestResult("harness", 0.0, detail="sandbox worker died")]
-                        self._replace(selector, worker)
                 for worker in list(self.workers):
                     if worker.job is not None and time.monotonic() - worker.started > budget:
                         index = worker.job
                         yield index, [TestResult("harness", budget, detail="sandbox worker stopped responding")]
                         self._replace(selector, worker)
+        finally:  # a consumer that stops early must not leave a stale answer in a busy worker
+            for worker in list(self.workers):
+                if worker.job is not None:
+                    self._replace(selector, worker)
+            selector.close()
 
     def _replace(self, selector: selectors.BaseSelector, worker: _Worker) -> None:
         selector.unregister(worker.proc.stdout)

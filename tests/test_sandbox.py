@@ -275,6 +275,13 @@ def test_dead_worker_is_a_harness_result_and_is_replaced():
     assert fine[0].stdout == "1\n"
 
 
+def test_stopping_early_leaves_no_stale_answers(sandbox):
+    jobs = [Job("stdin", f"import time\ntime.sleep(0.2)\nprint({i})", [""]) for i in range(4)]
+    for _ in sandbox.run_unordered(jobs):
+        break
+    assert [r[0].stdout for r in sandbox.run(jobs[:2])] == ["0\n", "1\n"]
+
+
 def test_results_come_back_in_job_order(sandbox):
     jobs = [Job("stdin", f"import time\ntime.sleep({0.3 if i % 2 else 0})\nprint({i})", [""]) for i in range(6)]
     assert [r[0].stdout for r in sandbox.run(jobs)] == [f"{i}\n" for i in range(6)]
