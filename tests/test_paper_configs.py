@@ -83,3 +83,14 @@ def test_make_target_form_reaches_sweeps(capsys):
     # make reproduce-paper MODEL=sweeps/<name> passes --model sweeps/<name>
     assert main(["--model", "sweeps/fig15-fig07-stress-test", "--dry-run"]) == 0
     assert "dry run: sweep of 10 points" in capsys.readouterr().out
+
+
+def test_best_over_checkpoints_reports_the_value_and_where_it_was():
+    from ssd.paper_run import best_over_checkpoints
+
+    def arm(p1, p5):
+        return {"summary": {"pass_at_k": {"pass@1": {"value": p1}, "pass@5": {"value": p5}}}}
+
+    entry = {"ssd": arm(0.30, 0.60), "ssd_by_step": {"250": arm(0.35, 0.55), "500": arm(0.25, 0.50)}}
+    assert best_over_checkpoints(entry) == {"pass@1": {"value": 0.35, "checkpoint": "250"},
+                                            "pass@5": {"value": 0.60, "checkpoint": "final"}}
