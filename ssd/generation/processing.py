@@ -9,8 +9,9 @@ Guarantees (the semantics of `theory/decoding.py`, i.e. vLLM v0.11, on every row
 - Computed in the dtype of the input: fed float64 it reproduces the oracle's support exactly (the same
   operations in the same order); fed float32 it may differ only where a top-p boundary is within float32
   rounding of a cumulative sum.
-- `sample` draws one token per row by the exponential race (probs / Exp(1), argmax; the Gumbel-max trick
-  vLLM uses), each row from its own `torch.Generator`, so a row's draw never depends on the other rows.
+- `sample` draws one token per row by the exponential race over the kept support (probs / Exp(1), argmax;
+  the Gumbel-max trick vLLM uses), each row from its own `torch.Generator`, so a row's draw never depends
+  on the other rows; greedy rows take the argmax without drawing.
 - `DecodingProcessor` wraps the same operator as a transformers `LogitsProcessor`, for use with a plain
   `generate` whose own warpers are all disabled (the benchmark's baseline).
 
@@ -62,13 +63,21 @@ def process_config(logits: torch.Tensor, cfg: DecodingConfig) -> torch.Tensor:
 
 
 def sample(logits: torch.Tensor, cfg: DecodingConfig, generators: list[torch.Generator]) -> torch.Tensor:
-    """One token id per row of raw `logits`, row i drawn with `generators[i]` (exponential race)."""
-    probs = distribution(logits, cfg)
-    noise = torch.stack([
-        torch.empty(probs.shape[-1], dtype=probs.dtype, device=probs.device).exponential_(generator=g)
-        for g in generators
-    ])
-    return (probs / noise).argmax(dim=-1)
+    """One token id per row of raw `logits`, row i drawn with `generators[i]` (exponential race).
+
+    The race runs over the row's kept support only (ascending token ids), so its cost scales with the
+    support, not the vocabulary; greedy decoding draws nothing.
+    """
+    processed = process_config(logits, cfg)
+    if cfg.greedy:
+        return processed.argmax(dim=-1)
+    probs = torch.softmax(processed, dim=-1)
+    tokens = []
+    for row, generator in zip(probs, generators):
+        support = row.nonzero().squeeze(-1)
+        noise = torch.empty(support.numel(), dtype=row.dtype, device=row.device).exponential_(generator=generator)
+        tokens.append(support[(row[support] / noise).argmax()])
+    return torch.stack(tokens)
 
 
 class DecodingProcessor:
