@@ -129,6 +129,10 @@ class SmolLMConfig:
             values = getattr(self, key)
             if not values or min(values) < 0 or len(set(values)) != len(values):
                 raise ConfigError(f"{key}: expected distinct temperatures >= 0, got {values}")
+        if self.base_temperatures[0] != self.ssd_temperatures[0]:
+            raise ConfigError("base_temperatures, ssd_temperatures: the first of each is the pre-registered "
+                              f"matched pair and must be equal, got {self.base_temperatures[0]} and "
+                              f"{self.ssd_temperatures[0]}")
         if self.experiment.prompt_pool.kind != "problems":
             raise ConfigError("experiment.prompt_pool.kind: expected 'problems' (the committed stdlib pool)")
 
@@ -181,23 +185,29 @@ def _hms(seconds: float) -> str:
 
 
 class Clock:
-    """Prints each stage with elapsed time and the estimate of what is left (estimates of later stages)."""
+    """Prints each stage with elapsed time and an ETA: the estimates of the stages left, rescaled by how much
+    slower (or faster) than estimated the finished stages ran on this machine."""
 
     def __init__(self, steps: list[Step]):
-        self.remaining = {s.name: s.seconds for s in steps}
+        self.estimates = {s.name: s.seconds for s in steps}
+        self.remaining = dict(self.estimates)
         self.t0 = time.time()
-        print(f"[smollm] plan: {len(steps)} stages, estimated {_hms(sum(self.remaining.values()))} "
+        self.stage_t0 = self.t0
+        self.spent = self.estimated_spent = 0.0
+        print(f"[smollm] plan: {len(steps)} stages, estimated {_hms(sum(self.estimates.values()))} "
               f"on this machine's measured throughput", flush=True)
         for s in steps:
             print(f"[smollm]   {s.name:<16} ~{_hms(s.seconds)}", flush=True)
 
     def start(self, name: str) -> None:
-        left = sum(self.remaining.values())
-        print(f"[smollm] {name}: start (elapsed {_hms(time.time() - self.t0)}, ETA for the rest "
-              f"{_hms(left)})", flush=True)
+        speed = self.spent / self.estimated_spent if self.estimated_spent else 1.0
+        self.stage_t0 = time.time()
+        print(f"[smollm] {name}: start (elapsed {_hms(self.stage_t0 - self.t0)}, ETA for the rest "
+              f"{_hms(speed * sum(self.remaining.values()))} at {speed:.1f}x the estimated time)", flush=True)
 
     def done(self, name: str) -> None:
-        self.remaining.pop(name, None)
+        self.spent += time.time() - self.stage_t0
+        self.estimated_spent += self.remaining.pop(name, 0.0)
         print(f"[smollm] {name}: done (elapsed {_hms(time.time() - self.t0)})", flush=True)
 
 
@@ -219,9 +229,7 @@ def arms(cfg: SmolLMConfig) -> list[Arm]:
 
 def headline(results: dict[str, Any], cfg: SmolLMConfig) -> dict[str, Any]:
     """The pre-registered comparison (SSD vs base at the same decoding) and SSD vs the sweep's best base."""
-    ssd_label = f"ssd@T{cfg.ssd_temperatures[0]}"
-    matched = f"base@T{cfg.ssd_temperatures[0]}"
-    matched = matched if matched in results["arms"] else f"base@T{cfg.base_temperatures[0]}"
+    ssd_label, matched = f"ssd@T{cfg.ssd_temperatures[0]}", f"base@T{cfg.base_temperatures[0]}"
     base_arms = [a.label for a in arms(cfg) if a.role == "base"]
     best = max(base_arms, key=lambda a: results["arms"][a]["summary"]["pass_at_k"]["pass@1"]["value"])
     return {"ssd": ssd_label, "matched_base": matched, "best_base_on_test": best,
@@ -331,7 +339,8 @@ def render_report(results: dict[str, Any]) -> str:
              f"{len(results['benchmark']['problems'])} HumanEval problems, "
              f"{results['config']['experiment']['n_eval_samples']} samples each; SSD data from "
              f"{results['prompt_pool']['n_prompts']} stdlib-docstring prompts (0 HumanEval matches). "
-             f"Wall time {_hms(results['wall_seconds'])}. Values in %, 95% bootstrap intervals over problems.",
+             f"Measured wall time {_hms(sum(filter(None, results['stage_seconds'].values())))} (sum of the stages "
+             f"below). Values in %, 95% bootstrap intervals over problems.",
              "", "| arm | " + " | ".join(f"pass@{k}" for k in ks) + " | no code | max tokens hit | mean tokens |",
              "|---|" + "---|" * (len(ks) + 3)]
     for label, arm in results["arms"].items():

@@ -82,6 +82,22 @@ def test_first_two_arms_are_base_and_ssd_at_the_same_temperature():
     assert first.temperature == second.temperature
 
 
+def test_unmatched_first_temperatures_are_a_config_error():
+    with pytest.raises(ConfigError, match="matched pair"):
+        smollm.load_smollm(SMALL, ["ssd_temperatures=[0.2, 0.7]"])
+
+
+def test_eta_is_rescaled_by_the_speed_of_finished_stages(capsys, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(smollm.time, "time", lambda: now[0])
+    clock = smollm.Clock([smollm.Step("a", 10.0), smollm.Step("b", 20.0)])
+    clock.start("a")
+    now[0] = 30.0
+    clock.done("a")
+    clock.start("b")
+    assert "ETA for the rest 0h01m00s at 3.0x" in capsys.readouterr().out
+
+
 def test_plan_prints_every_stage_and_a_total_before_running(capsys):
     assert smollm.main(["--plan"]) == 0
     out = capsys.readouterr().out
