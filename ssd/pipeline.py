@@ -333,6 +333,7 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
               "backend_options": cfg.backend_options, "root": root}
     benchmarks = {b.name: load_benchmark(b, base_dir) for b in cfg.benchmarks}
     stages: dict[str, str] = {}
+    extra: dict[str, Any] = {}
 
     def evaluate_all(arm: str, checkpoint: str | Path) -> dict[str, Evaluation]:
         return {name: evaluate(checkpoint, problems, cfg.eval_decoding(arm), ks=cfg.ks,
@@ -344,6 +345,7 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
     if "synthesis" in plan:
         eval_problems = [p for problems in benchmarks.values() for p in problems.values()]
         pool = load_prompt_pool(cfg.prompt_pool, base_dir, exclude=eval_problems)
+        extra["prompt_pool"] = {"n_prompts": len(pool), "excluding_matches_with": sorted(benchmarks)}
         stages["ssd_samples"] = str(synthesize(model, pool, cfg.synthesis(), **common))
     if "sft" in plan:
         data = select_training_data(stages["ssd_samples"], cfg.sample_filter, root=root)
@@ -353,8 +355,9 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
         ssd = evaluate_all("ssd", checkpoint)
         by_step = {str(step): evaluate_all("ssd", intermediate_checkpoint(checkpoint, step))
                    for step in cfg.ssd_eval_checkpoints}
-    results: dict[str, Any] = {"experiment": cfg.name, "plan": plan, "primary_benchmark": cfg.benchmarks[0].name,
-                               "benchmarks": {}, "stages": stages, "config": resolved(cfg)}
+    primary_name = cfg.benchmarks[0].name if cfg.benchmarks else None
+    results: dict[str, Any] = {"experiment": cfg.name, "plan": plan, "primary_benchmark": primary_name,
+                               "benchmarks": {}, "stages": stages, **extra, "config": resolved(cfg)}
     for name, problems in benchmarks.items():
         entry: dict[str, Any] = {"n_problems": len(problems)}
         if name in base:
@@ -365,7 +368,7 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
         if name in base and name in ssd:
             entry["paired"] = paired_report(base[name], ssd[name], problems, cfg.ks)
         results["benchmarks"][name] = entry
-    primary = results["benchmarks"][cfg.benchmarks[0].name]
+    primary = results["benchmarks"].get(primary_name, {})
     for arm in ("base", "ssd"):
         if arm in primary:
             results[arm] = primary[arm]["summary"]["pass_at_k"]

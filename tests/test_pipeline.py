@@ -96,6 +96,7 @@ def test_contaminated_pool_prompt_is_not_synthesized(first_run):
     _, results = first_run
     samples = pipeline.read_samples(results["stages"]["ssd_samples"])
     assert sorted(s.problem_id for s in samples) == ["p10", "p11", "p12"]
+    assert results["prompt_pool"]["n_prompts"] == 3
 
 
 def test_rerun_reuses_every_stage(world, first_run):
@@ -209,3 +210,11 @@ def test_paper_command_runs_a_sweep_and_tabulates_its_points(world, first_run, c
     best = table["points"][0]["ssd_best_over_checkpoints"]["pass@1"]
     assert best["checkpoint"] in ("final", "1") and 0 <= best["value"] <= 1
     assert "dry run: sweep of 2 points" in capsys.readouterr().out
+
+
+def test_synthesis_only_run_needs_no_benchmark(world, first_run):
+    root, model = world
+    cfg = experiment(root, model, name="tiny-synth", stages=["synthesis"], benchmarks=[], ssd_eval_checkpoints=[])
+    results = pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    assert results["plan"] == ["synthesis"] and "base" not in results and "ssd" not in results
+    assert len(pipeline.read_samples(results["stages"]["ssd_samples"])) == 4  # nothing to exclude against
