@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 
 from theory.distributions import log_normalize
+from theory.identities import both_sides
 from theory.operators import ORDERS, apply_operators, decode_only, ranked, recover_alpha
 from theory.ssd import SSDRecipe, ssd_target
 
@@ -86,3 +87,19 @@ def count_realizing(contexts, recipe: SSDRecipe, t_eval: float) -> int:
     """Number of single-pass decode-only policies matching the ideal-fit student at every context."""
     targets = [student_policy(c, recipe, t_eval) for c in contexts]
     return len(realizing_policies(contexts, targets))
+
+
+def prop_b8_sides(toy_contexts, toy_recipe: SSDRecipe):
+    """Prop. B.8 (package): (policy counts, expected): the witness has none, while the search does find
+    policies for the toy root/fork/lock triple (tau = 2.09, no eval truncation) and an untruncated recipe."""
+    witness, recipe, tau = b8_witness()
+    untruncated = [log_normalize(np.log([0.5, 0.2, 0.2, 0.1])), log_normalize(np.log([0.3, 0.3, 0.25, 0.15]))]
+    counts = [count_realizing(witness, recipe, tau), min(1, count_realizing(toy_contexts, toy_recipe, 2.09)),
+              min(1, count_realizing(untruncated, SSDRecipe(1.3), 0.8))]
+    return both_sides(counts, [0, 1, 1])
+
+
+def obs_b9_sides(logp0, recipe: SSDRecipe, t_eval: float, eval_top_k: int, eval_top_p: float):
+    """Obs. B.9 (package): ideal-fit student at evaluation == the two-temperature six-operator policy."""
+    return both_sides(np.exp(student_policy(logp0, recipe, t_eval, eval_top_k, eval_top_p)),
+                      np.exp(two_stage_policy(logp0, recipe, t_eval, eval_top_k, eval_top_p)))

@@ -78,12 +78,14 @@ def print_report(report: dict) -> None:
     print(f"{'statement':32s} {'source':8s} {'method':10s} {'result':6s} detail")
     for row in report["statements"]:
         detail = f"max violation {row['max_violation']:.1e} over {row['draws']} draws" if "draws" in row else ""
-        print(f"{row['name']:32s} {row['source']:8s} {row['method']:10s} {'PASS' if row['passed'] else 'FAIL':6s} {detail}")
+        verdict = "PASS" if row["passed"] else "FAIL"
+        print(f"{row['name']:32s} {row['source']:8s} {row['method']:10s} {verdict:6s} {detail}")
     print(f"\n{'toy quantity (fractions)':26s} {'paper':>32s} {'ours':>40s}  result")
     for row in report["toy"]["comparisons"]:
         ours = row["ours"]
         shown = [round(x, 4) for x in ours] if isinstance(ours, (list, tuple)) else round(ours, 5)
-        print(f"{row['quantity']:26s} {str(row['paper']):>32s} {str(shown):>40s}  {'PASS' if row['passed'] else 'FAIL'}")
+        verdict = "PASS" if row["passed"] else "FAIL"
+        print(f"{row['quantity']:26s} {str(row['paper']):>32s} {str(shown):>40s}  {verdict}")
     t = report["toy"]
     print(f"\nexact switch temperatures: teacher {t['teacher_switch_T']:.4f}, student {t['student_switch_T']:.4f}")
     print("wider decode-only sweep (paper's sweep fixes top-p 0.8, no top-k):")

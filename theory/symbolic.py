@@ -217,7 +217,8 @@ def prove_renyi_limits() -> bool:
 PROOFS = {
     "Lemma R1": prove_lemma_r1, "Lemma B.1": prove_lemma_b1, "Prop. B.2": prove_prop_b2,
     "Prop. B.3": prove_prop_b3, "Eq. (9)": prove_eq9, "Eq. (12)": prove_eq12, "Eq. (15)/(4)": prove_eq15,
-    "Eq. (14)": prove_eq14, "Eq. (15)/(4) exact rationals": prove_three_terms_rational, "Eq. (16)": prove_eq16, "Eq. (17)": prove_eq17,
+    "Eq. (14)": prove_eq14, "Eq. (15)/(4) exact rationals": prove_three_terms_rational, "Eq. (16)": prove_eq16,
+    "Eq. (17)": prove_eq17,
     "Eq. (19)": prove_eq19, "Eq. (20)": prove_eq20, "Eq. (21)": prove_eq21, "Eq. (22)": prove_eq22,
     "Eq. (30)": prove_eq30, "Eq. (31)": prove_eq31, "Renyi limits": prove_renyi_limits,
 }

@@ -67,7 +67,8 @@ def states(model: str) -> dict[str, np.ndarray]:
 
 def success_probability(policy: dict[str, np.ndarray]) -> np.ndarray:
     """P from per-state evaluation probabilities (arrays [..., 16]); shape = the leading shape."""
-    return (policy["root"][..., 0] + policy["root"][..., 1]) * policy["fork"][..., 0] * policy["lock"][..., 0] ** LOCK_DEPTH
+    root, fork, lock = policy["root"], policy["fork"], policy["lock"]
+    return (root[..., 0] + root[..., 1]) * fork[..., 0] * lock[..., 0] ** LOCK_DEPTH
 
 
 def evaluation_policy(model: str, temperatures, top_p: float = EVAL_TOP_P) -> dict[str, np.ndarray]:
@@ -153,8 +154,9 @@ def conflict_panel(taus=(0.5, 1.5)) -> dict[float, dict[str, float]]:
 
 def plateau_spike_example(vocab: int = 100, recipe: SSDRecipe = SSDRecipe(1.6, 20, 0.8)) -> dict[str, dict]:
     """Fig. 5 (schematic, parameters not given by the paper): a fork (.30,.20,.15,.10 + Zipf(1.1) tail of mass
-    .25) and a lock (.97 + Zipf tail of mass .03) over `vocab` ranks, the tail continuing the rank index; per context the teacher and ideal-fit
-    student probabilities (length `vocab`, rank order) and the kept-set size."""
+    .25) and a lock (.97 + Zipf tail of mass .03) over `vocab` ranks, the tail continuing the rank index.
+    Per context: the teacher and ideal-fit student probabilities (length `vocab`, rank order) and the kept-set
+    size (theory.md section 9: fork keeps 10, head ratio 34.7 -> 9.2; lock keeps 1)."""
     def with_zipf_tail(head, tail_mass):
         zipf = np.arange(len(head) + 1, vocab + 1, dtype=float) ** -1.1
         return np.log(np.concatenate([head, tail_mass * zipf / zipf.sum()]))
@@ -182,7 +184,9 @@ def wide_sweep(model: str, orders=ORDERS, top_ks=range(1, VOCAB + 1), top_ps=Non
     tempered, full or top-k). Returns {"pass", "order", "top_k", "top_p", "T"} of the best policy.
     Default grids: top-p 0.30..1.00 step .01, T 0.20..4.00 step .05 (theory.md section 9)."""
     top_ps = np.round(np.arange(0.30, 1.0001, 0.01), 10) if top_ps is None else np.asarray(top_ps, float)
-    temperatures = np.round(np.arange(0.20, 4.0001, 0.05), 10) if temperatures is None else np.asarray(temperatures, float)
+    if temperatures is None:
+        temperatures = np.round(np.arange(0.20, 4.0001, 0.05), 10)
+    temperatures = np.asarray(temperatures, float)
     ranked_logp = {n: np.sort(lp)[::-1] for n, lp in states(model).items()}
     token_rank = {n: np.argsort(np.argsort(-lp, kind="stable"), kind="stable") for n, lp in states(model).items()}
     best = {"pass": -1.0}

@@ -51,7 +51,8 @@ def test_renyi_of_order_below_one_exceeds_shannon(logp, t):
 def test_renyi_limits_numerically():
     logp = np.log([0.5, 0.3, 0.2])
     assert renyi_entropy(logp, 1 + 1e-7) == pytest.approx(entropy(logp), rel=1e-6)
-    assert renyi_entropy(logp, 0) == pytest.approx(np.log(3)) and renyi_entropy(logp, np.inf) == pytest.approx(np.log(2))
+    assert renyi_entropy(logp, 0) == pytest.approx(np.log(3))
+    assert renyi_entropy(logp, np.inf) == pytest.approx(np.log(2))
 
 
 def test_free_energy_is_continuous_through_t_equal_one():
