@@ -60,6 +60,7 @@ def student_states(recipe: SSDRecipe = TOY_RECIPE) -> dict[str, np.ndarray]:
 
 
 def states(model: str) -> dict[str, np.ndarray]:
+    """`teacher_states()` or `student_states()` by name ("teacher" | "student")."""
     if model not in MODELS:
         raise ValueError(f"model: expected one of {MODELS}, got {model!r}")
     return teacher_states() if model == "teacher" else student_states()
@@ -83,6 +84,7 @@ def pass_curve(model: str, temperatures, top_p: float = EVAL_TOP_P) -> np.ndarra
 
 
 def temperature_grid(low: float = 0.05, high: float = 4.0, step: float = 0.001) -> np.ndarray:
+    """Evaluation temperatures low..high inclusive (1-D), rounded so that grid values print exactly."""
     return np.round(np.arange(low, high + step / 2, step), 10)
 
 
