@@ -154,6 +154,24 @@ def conflict_panel(taus=(0.5, 1.5)) -> dict[float, dict[str, float]]:
     return out
 
 
+def _crossing(f, target: float, low: float = 1e-3, high: float = 1e3) -> float:
+    """The tau where a monotone f(tau) crosses `target`, by bisection in log tau."""
+    increasing = f(high) > f(low)
+    for _ in range(200):
+        mid = float(np.sqrt(low * high))
+        low, high = (mid, high) if (f(mid) < target) == increasing else (low, mid)
+    return low
+
+
+def conflict_interval(lock_precision: float = 0.95, fork_entropy_bits: float = 2.5) -> dict[str, float]:
+    """Prop. C on the toy (temperature-only decoding): the largest tau keeping the lock's top token at
+    >= `lock_precision` and the smallest tau giving the fork >= `fork_entropy_bits`; conflict iff fork > lock."""
+    teacher = teacher_states()
+    tau_lock = _crossing(lambda tau: float(np.exp(temper(teacher["lock"], tau).max())), lock_precision)
+    tau_fork = _crossing(lambda tau: entropy(temper(teacher["fork"], tau)) / np.log(2), fork_entropy_bits)
+    return {"tau_lock_max": tau_lock, "tau_fork_min": tau_fork, "conflict": bool(tau_fork > tau_lock)}
+
+
 def plateau_spike_example(vocab: int = 100, recipe: SSDRecipe = SSDRecipe(1.6, 20, 0.8)) -> dict[str, dict]:
     """Fig. 5 (schematic, parameters not given by the paper): a fork (.30,.20,.15,.10 + Zipf(1.1) tail of mass
     .25) and a lock (.97 + Zipf tail of mass .03) over `vocab` ranks, the tail continuing the rank index.

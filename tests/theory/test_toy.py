@@ -76,6 +76,11 @@ def test_fig4_conflict_panel():
     assert close([panel[0.5]["fork_entropy_bits"], panel[1.5]["fork_entropy_bits"]], [2.24, 3.13], 1e-2)
 
 
+def test_no_single_temperature_serves_the_toy_lock_and_fork():
+    interval = toy.conflict_interval()
+    assert close([interval["tau_lock_max"], interval["tau_fork_min"]], [0.63, 0.67], 0.01) and interval["conflict"]
+
+
 def test_fig5_plateau_and_spike():
     example = toy.plateau_spike_example()
     fork = example["fork"]
