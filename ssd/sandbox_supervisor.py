@@ -69,13 +69,14 @@ class _PipeSet:
         while self.child_ends:
             os.close(self.child_ends.pop())
 
+    def close_own(self, fd: int) -> None:
+        self.own_ends.remove(fd)
+        os.close(fd)
+
     def close(self) -> None:
         self.close_child_ends()
         while self.own_ends:
-            try:
-                os.close(self.own_ends.pop())
-            except OSError:
-                pass
+            os.close(self.own_ends.pop())
 
 
 class _Supervisor:
@@ -138,7 +139,7 @@ class _Supervisor:
             cpu = deadline - time.monotonic()
             pid = self._fork(workdir, fds, cpu, lambda: run_tests_in_process(job, first, count))
             pipes.close_child_ends()
-            return self._supervise([pid], tests, control_r, err_r, deadline, parse_result=job.mode == "call")
+            return self._supervise([pid], pipes, tests, control_r, err_r, deadline, parse_result=job.mode == "call")
         finally:
             pipes.close()
             self._kill_descendants()
@@ -157,14 +158,14 @@ class _Supervisor:
             quiet = {0: self.devnull, 1: self.devnull, 2: self.devnull}
             checker = self._fork(workdir, {**quiet, 3: call_w, 4: reply_r, 5: res_w}, cpu, lambda: run_checker(job))
             pipes.close_child_ends()
-            return self._supervise([checker, candidate], [_TestPipes(None, b"", out_r, res_r)], None, err_r,
+            return self._supervise([checker, candidate], pipes, [_TestPipes(None, b"", out_r, res_r)], None, err_r,
                                    deadline, parse_result=True)
         finally:
             pipes.close()
             self._kill_descendants()
 
-    def _supervise(self, pids: list[int], tests: list[_TestPipes], control: int | None, stderr: int,
-                   program_deadline: float, parse_result: bool) -> list[TestResult]:
+    def _supervise(self, pids: list[int], pipes: _PipeSet, tests: list[_TestPipes], control: int | None,
+                   stderr: int, program_deadline: float, parse_result: bool) -> list[TestResult]:
         """Feed inputs, collect outputs, follow the per-test reports on `control`; stop at the first test that
         does not exit cleanly, at a deadline, at an output over the cap, or when the main process exits."""
         main = pids[0]
@@ -199,7 +200,7 @@ class _Supervisor:
                     if role == "exit":
                         exited = True
                     elif role == "stdin":
-                        self._feed(tests[k], poller, roles)
+                        self._feed(tests[k], pipes, poller, roles)
                     elif not self._read(fd, buffers[(role, k)], role, poller, roles):
                         over = True
                 for index, code in self._reports(buffers[("control", 0)]):
@@ -220,7 +221,7 @@ class _Supervisor:
             os.close(pidfd)
             for test in tests:
                 if test.stdin is not None:
-                    os.close(test.stdin)
+                    pipes.close_own(test.stdin)
                     test.stdin = None
             for pid in pids:
                 kill_process_group(pid)
@@ -261,7 +262,7 @@ class _Supervisor:
                 return
             yield index, code
 
-    def _feed(self, test: _TestPipes, poller: select.poll, roles: dict) -> None:
+    def _feed(self, test: _TestPipes, pipes: _PipeSet, poller: select.poll, roles: dict) -> None:
         try:
             test.sent += os.write(test.stdin, test.data[test.sent:test.sent + 65536])
         except BlockingIOError:
@@ -271,7 +272,7 @@ class _Supervisor:
         if test.sent >= len(test.data):
             poller.unregister(test.stdin)
             roles.pop(test.stdin)
-            os.close(test.stdin)
+            pipes.close_own(test.stdin)
             test.stdin = None
 
     def _read(self, fd: int, buffer: bytearray, role: str, poller: select.poll, roles: dict,
