@@ -11,8 +11,8 @@ Guarantees:
 - A model is named by `model_identity`: a hub id as given, a stage output by its stage folder, any other
   local folder by a fingerprint of its files, so a changed checkpoint never hits a stale cache.
 - `run_experiment` writes `results/<experiment>/summary.json` and `report.md`: pass@k with intervals per
-  benchmark and difficulty, run health, a paired base-vs-SSD comparison and the stage folders (each with
-  its manifest). The primary (first) benchmark's pass@k is also at the top level as `base` / `ssd`.
+  benchmark and difficulty, run health, a paired base-vs-SSD comparison, the stage folders (each with
+  its manifest) and the run's own manifest (git commit and dirty flag, package versions, device). The primary (first) benchmark's pass@k is also at the top level as `base` / `ssd`.
 
 Does not: generate, grade or train by itself (ssd.synthesis, ssd.grading and ssd.sft do), run generated
 code outside the sandbox, or select a checkpoint on the test set (extra checkpoints are reported beside
@@ -26,6 +26,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -33,7 +34,9 @@ import yaml
 
 from ssd.config import ConfigError, DecodingConfig, resolved
 from ssd.records import Problem, Sample, Verdict, read_jsonl, to_dict, write_jsonl
-from ssd.stages import Stage, atomic_write_json, config_hash, is_complete
+from ssd.stages import (
+    Stage, atomic_write_json, config_hash, device_info, git_state, is_complete, package_versions,
+)
 
 LARGE_FILE_BYTES = 256 << 20  # larger files are fingerprinted by size, head and tail
 HEAD_TAIL_BYTES = 4 << 20
@@ -372,6 +375,8 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
     for arm in ("base", "ssd"):
         if arm in primary:
             results[arm] = primary[arm]["summary"]["pass_at_k"]
+    results["manifest"] = {"git": git_state(), "packages": package_versions(), "device": device_info(),
+                           "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     write_results(Path(results_root) / cfg.name, results)
     return results
 
@@ -435,8 +440,10 @@ def render_report(results: Mapping[str, Any]) -> str:
                          f"better on {p['n_better']}, worse on {p['n_worse']}, tied {p['n_tied']}, "
                          f"sign test p = {p['p_value']:.3g}")
         lines.append("")
-    lines += ["## Provenance", "", "Each stage folder holds a `manifest.json` (resolved config, inputs, git commit, "
-              "packages, device, seeds, wall time).", ""]
+    git = results["manifest"]["git"]
+    lines += ["## Provenance", "", f"Written at {results['manifest']['written_at']} from commit {git['commit']}"
+              f"{' (dirty tree)' if git['dirty'] else ''}. Each stage folder holds a `manifest.json` (resolved "
+              "config, inputs, git commit, packages, device, seeds, wall time).", ""]
     lines += [f"- {name}: `{path}`" for name, path in results["stages"].items()]
     for bench, entry in results["benchmarks"].items():
         lines += [f"- {bench} {arm}: `{entry[arm]['samples_stage']}`, `{entry[arm]['verdicts_stage']}`"

@@ -83,6 +83,7 @@ def test_results_have_both_arms_with_intervals_and_a_paired_comparison(world, fi
     assert set(bench["paired"]) == {"pass@1", "pass@2"} and bench["paired"]["pass@1"]["n_problems"] == 3
     assert set(bench["ssd_by_step"]) == {"1"}
     assert "## bench (3 problems)" in (root / "results" / "tiny" / "report.md").read_text()
+    assert summary["manifest"]["packages"]["torch"] and "commit" in summary["manifest"]["git"]
 
 
 def test_every_stage_folder_is_complete(world, first_run):
