@@ -4,14 +4,15 @@ before any GPU-hour is spent.
 Guarantees:
 - `ExperimentConfig` holds everything one SSD run needs: the model (hub id or local path), evaluation
   benchmarks, the prompt pool, prompt style, backend, the baseline decoding (Table 4), the SSD synthesis
-  and SSD evaluation decodings (Table 3), n eval samples, ks, the SFT recipe (`ssd.sft.SFTConfig` fields),
-  the seed and the GPUs. `load_experiment` builds it strictly: unknown keys, wrong types and impossible
+  and SSD evaluation decodings (Table 3), n eval samples, ks, the SFT-data filter, the SFT recipe
+  (`ssd.sft.SFTConfig` fields) and its launcher, the seed, the GPUs and the estimate's assumptions. `load_experiment` builds it strictly: unknown keys, wrong types and impossible
   values stop with one `ConfigError` naming the file and the dotted key.
 - `SweepConfig` expands one or more experiment files over a grid of dotted-key overrides (cartesian
   product); every point is a full, validated `ExperimentConfig`.
-- `dry_run(cfg)` needs no weights: it lists model and data sources (and counts problems that are present
-  locally), checks GPU memory and count against the model size, and estimates tokens to generate and to
-  train and the GPU-hours on the configured GPU. It returns a dict; `ok` is False with reasons if a check fails.
+- `dry_run(cfg)` needs no weights: it lists model and data sources (counting problems present locally, and
+  giving the download command of missing data), checks GPU memory and count against the model size, the
+  SFT launcher and the backend options, and estimates tokens to generate and to train, GPU-hours and wall
+  hours on the configured GPUs. It returns a dict; `ok` is False, with reasons, if a check fails.
 - `sweep_dry_run` counts each distinct stage once (points that share a synthesis or SFT stage share its cost),
   exactly as the stage cache will.
 
