@@ -61,7 +61,8 @@ def toy_section() -> dict:
     wide = {f"{model}_{family}": toy.wide_sweep(model, orders=orders)
             for model in toy.MODELS for family, orders in (("vllm_order", ("TKP",)), ("any_order", toy.ORDERS))}
     return {**summary, "paper": toy.PAPER, "comparisons": comparisons,
-            "matches_paper": all(row["passed"] for row in comparisons), "wide_sweep": wide}
+            "matches_paper": all(row["passed"] for row in comparisons), "wide_sweep": wide,
+            "conflict_interval": toy.conflict_interval()}
 
 
 def _jsonable(value):
@@ -88,6 +89,9 @@ def print_report(report: dict) -> None:
         print(f"{row['quantity']:26s} {str(row['paper']):>32s} {str(shown):>40s}  {verdict}")
     t = report["toy"]
     print(f"\nexact switch temperatures: teacher {t['teacher_switch_T']:.4f}, student {t['student_switch_T']:.4f}")
+    c = t["conflict_interval"]
+    print(f"Prop. C on the toy: lock precision >= 0.95 needs tau <= {c['tau_lock_max']:.3f}, "
+          f"fork entropy >= 2.5 bits needs tau >= {c['tau_fork_min']:.3f} (conflict: {c['conflict']})")
     print("wider decode-only sweep (paper's sweep fixes top-p 0.8, no top-k):")
     for name, best in t["wide_sweep"].items():
         print(f"  {name:22s} P = {best['pass']:.4f} ({best['order']}, k = {best['top_k']}, "
