@@ -194,7 +194,7 @@ def prefix_mass_monotone_le(logp0, support, gamma_low, gamma_high):
     """Corollary R2 (package): the mass of every top-m prefix of S_s is non-decreasing in gamma."""
     def prefix_curve(gamma):
         return np.cumsum(np.exp(ranked(escort(logp0, gamma, support))))
-    return both_sides(prefix_curve(gamma_low), prefix_curve(gamma_high) + 1e-15)
+    return both_sides(prefix_curve(gamma_low), prefix_curve(gamma_high))
 
 
 def renyi_of_tempered_le(logp, alpha, t_low, t_high):
@@ -288,7 +288,7 @@ def eq38_prefix_masses(logp, tau, top_k):
 
 def eq39_prefix_mass_le(logp, tau_low, tau_high, top_k):
     """Eq. (39): S_{s,m}(tau, k) is non-increasing in tau."""
-    return both_sides(prefix_masses(logp, tau_high, top_k), prefix_masses(logp, tau_low, top_k) + 1e-15)
+    return both_sides(prefix_masses(logp, tau_high, top_k), prefix_masses(logp, tau_low, top_k))
 
 
 def nucleus_monotone_le(logp, tau, top_k, top_p, tau_high, top_k_high, top_p_high):
