@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "programs": len(samples), "programs_stdin": sum(problems[s.problem_id].kind == "stdin" for s in samples),
         "programs_functional": sum(problems[s.problem_id].kind == "functional" for s in samples),
-        "programs_timing_out": intended.count("timeout"), "tests_per_program": len(problems[samples[0].problem_id].tests),
+        "programs_timing_out": intended.count("timeout"),
+        "tests_per_program": len(problems[samples[0].problem_id].tests),
         "workers": args.workers, "per_test_timeout_s": args.timeout,
         "timeout_limit_over_workers_s": round(args.timeout / args.workers, 4),
     }

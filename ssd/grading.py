@@ -11,7 +11,9 @@ Guarantees:
   method of `class Solution` (or a plain function) is called, a tuple result becomes a list, and the parsed value
   must `==` the JSON-parsed expected output. The module is re-executed for every test, so each test gets a fresh
   `Solution()` (LCB reuses one instance across tests).
-- HumanEval problems run prompt + completion (or prompt + the extracted block) against `check(entry_point)`.
+- HumanEval problems: the program is prompt + completion (or prompt + the extracted block); the trusted prompt +
+  test code runs in a separate checker process where `candidate` (and the entry point's name) is a proxy that
+  calls the program's function and receives plain values, so the program cannot patch `check` or fake equality.
 - Tests run in order and a program stops at its first test that does not exit cleanly (LCB stops at the first
   failure); the verdict is the first failing test's status. A crashed or unresponsive grader worker is
   `harness_error`, never a wrong answer. No extractable code is `no_code` and is not executed.

@@ -10,7 +10,8 @@ before the program's first line runs:
 - sets rlimits on address space, CPU seconds, file size, processes/threads and core files;
 - works in a new empty temporary directory (also its HOME and TMPDIR) with a scrubbed environment;
 - when the supervisor runs as root, switches to an unprivileged uid/gid unique to that supervisor (so it cannot
-  signal the supervisor or the grader, nor write to root-owned files) and is non-dumpable;
+  signal the supervisor or the grader, nor write to root-owned files) and is non-dumpable; if that uid could
+  not import the standard library, the supervisor keeps root and `Sandbox.info["privilege_drop"]` is False;
 - gets SIGKILL if its supervisor dies.
 The child then runs the program once per test, like LiveCodeBench does, but each time as a fresh `__main__` (or
 `solution`) module on that test's own pipes; it waits for the program's threads and runs its atexit functions

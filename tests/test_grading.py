@@ -139,7 +139,8 @@ def test_broken_humaneval_solutions_fail(humaneval, broken, status):
 def test_humaneval_fenced_full_function_is_graded(humaneval):
     problem = humaneval["HumanEval/0"]
     body = problem.metadata["canonical_solution"]
-    completion = fenced("from typing import List\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n" + body)
+    signature = "def has_close_elements(numbers: List[float], threshold: float) -> bool:\n"
+    completion = fenced("from typing import List\n\n" + signature + body)
     assert grade_samples([sample("HumanEval/0", completion)], humaneval, workers=1,
                          limits=LIMITS)[0].status == "passed"
 
@@ -153,7 +154,8 @@ def test_default_ks_follow_the_official_ladder():
 def _write_inputs(tmp_path, n_per_problem=2):
     problems_path, samples_path = tmp_path / "problems.jsonl", tmp_path / "samples.jsonl"
     write_problems(problems_path, PROBLEMS)
-    codes = {"add": [ADD_OK, "print(0)"], "pair": ["def total(xs, k):\n    return [sum(xs) + k, xs]", "def total(xs, k):\n    return 0"]}
+    codes = {"add": [ADD_OK, "print(0)"],
+             "pair": ["def total(xs, k):\n    return [sum(xs) + k, xs]", "def total(xs, k):\n    return 0"]}
     write_jsonl(samples_path, [sample(pid, fenced(codes[pid][i % 2]), i)
                                for pid in PROBLEMS for i in range(n_per_problem)])
     return samples_path, problems_path

@@ -37,7 +37,8 @@ def make_run(passes: dict[str, list[bool]]) -> list[Verdict]:
 
 PROBLEMS = {f"p{i}": Problem(f"p{i}", "t", "q", "stdin", [], difficulty=("easy" if i < 2 else "hard"))
             for i in range(4)}
-RUN = make_run({"p0": [True] * 4, "p1": [True, False, False, False], "p2": [False] * 4, "p3": [True, True, False, False]})
+RUN = make_run({"p0": [True] * 4, "p1": [True, False, False, False], "p2": [False] * 4,
+                "p3": [True, True, False, False]})
 
 
 def test_summarize_averages_per_problem_estimates_overall_and_by_difficulty():

@@ -75,7 +75,8 @@ def test_root_grader_never_runs_programs_as_root(sandbox):
 
 
 def test_stdin_program_reads_every_line_through_a_real_pipe(sandbox):
-    code = "import sys\na = sys.stdin.buffer.readline()\nb = input()\nrest = sys.stdin.read()\nprint(a.strip().decode(), b, rest.split())"
+    code = ("import sys\na = sys.stdin.buffer.readline()\nb = input()\nrest = sys.stdin.read()\n"
+            "print(a.strip().decode(), b, rest.split())")
     result = run_one(sandbox, code, "first\nsecond\nthird fourth\n")
     assert (result.status, result.stdout) == ("exited", "first second ['third', 'fourth']\n")
 
@@ -109,7 +110,8 @@ def test_ignoring_sigterm_does_not_help(sandbox):
     assert run_one(sandbox, code).status == "timeout"
 
 
-@pytest.mark.parametrize("code", ["x = bytearray(10 ** 10)", "chunks = []\nwhile True:\n    chunks.append(b'x' * 10 ** 7)"])
+@pytest.mark.parametrize("code", ["x = bytearray(10 ** 10)",
+                                  "chunks = []\nwhile True:\n    chunks.append(b'x' * 10 ** 7)"])
 def test_memory_bomb_is_a_memory_verdict(patient, code):
     assert run_one(patient, code).status == "memory"
 
@@ -151,7 +153,8 @@ def test_deep_recursion_is_an_error(sandbox):
 
 
 def test_c_stack_overflow_is_an_error_not_a_crash_of_the_grader(patient):
-    c_stack_overflow = "import sys\nsys.setrecursionlimit(10 ** 9)\nx = []\nfor _ in range(10 ** 5):\n    x = [x]\nrepr(x)"
+    c_stack_overflow = ("import sys\nsys.setrecursionlimit(10 ** 9)\nx = []\nfor _ in range(10 ** 5):\n"
+                        "    x = [x]\nrepr(x)")
     result = run_one(patient, c_stack_overflow)
     assert (result.status, result.detail.split(";")[0]) == ("error", "killed by signal SIGSEGV")
 
