@@ -53,9 +53,14 @@ def escort(logp0, gamma: float, support=None) -> np.ndarray:
     return temper(logp0, 1.0 / gamma, support)
 
 
+def log_mass(logp, subset) -> float:
+    """log of the total probability of a subset (boolean mask); -inf for an empty or zero-mass subset."""
+    return float(logsumexp(np.where(subset, logp, -np.inf)))
+
+
 def mass(logp, subset) -> float:
     """Total probability of a subset (boolean mask)."""
-    return float(np.exp(logsumexp(np.where(subset, logp, -np.inf))))
+    return float(np.exp(log_mass(logp, subset)))
 
 
 def expectation(logp, values) -> float:
@@ -91,7 +96,7 @@ def renyi_entropy(logp, alpha: float) -> float:
         return float(-np.max(logp))
     logp = logp[on]
     shift = (alpha - 1.0) * logp
-    if np.max(np.abs(shift)) < 50:  # near alpha = 1: log E_p[p^(alpha-1)] via log1p/expm1, no cancellation
+    if np.max(np.abs(shift)) < 0.5:  # near alpha = 1: log E_p[p^(alpha-1)] via log1p/expm1, no cancellation
         p = np.exp(logp)
         return float(np.log1p(np.sum(p * np.expm1(shift)) / np.sum(p)) / (1.0 - alpha))
     return float(logsumexp(alpha * logp) / (1.0 - alpha))

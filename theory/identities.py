@@ -14,7 +14,7 @@ import numpy as np
 from theory.decoding import decode_distribution, decode_logprobs, descending_order, kept_support, kept_support_tiebreak
 from theory.distributions import (
     binary_entropy, covariance, cross_entropy, entropy, escort, expectation, free_energy, kl_divergence,
-    log_normalize, mass, renyi_entropy, restrict, temper,
+    log_mass, log_normalize, mass, renyi_entropy, restrict, temper,
 )
 from theory.operators import (
     ORDERS, decode_only, nucleus_size, prefix_length, prefix_masses, ranked, serves_fork_and_lock,
@@ -52,17 +52,17 @@ def prop_b2(logp0, recipe: SSDRecipe, t_eval):
     """Prop. B.2 (25): q_{s,tau} = Temper^{S_s}_{T_train tau}[p_0]."""
     support = retained_support(logp0, recipe)
     return both_sides(np.exp(ideal_student(logp0, recipe, t_eval)),
-                 np.exp(temper(logp0, recipe.t_train * t_eval, support)))
+                      np.exp(temper(logp0, recipe.t_train * t_eval, support)))
 
 
 def prop_b3(logp0, recipe: SSDRecipe, t_eval, subset):
     """Prop. B.3 (27): q_{s,tau}(A) = (1/m_s) (pi_{1/(T tau)}(A) / pi_{1/tau}(A)) p_{0,tau}(A), A in S_s."""
     support = retained_support(logp0, recipe)
-    m_s = mass(temper(logp0, t_eval), support)
-    ratio = mass(escort(logp0, 1 / (recipe.t_train * t_eval), support), subset) / mass(
+    log_m_s = log_mass(temper(logp0, t_eval), support)
+    log_ratio = log_mass(escort(logp0, 1 / (recipe.t_train * t_eval), support), subset) - log_mass(
         escort(logp0, 1 / t_eval, support), subset)
     return both_sides(mass(ideal_student(logp0, recipe, t_eval), subset),
-                 ratio * mass(temper(logp0, t_eval), subset) / m_s)
+                      np.exp(log_ratio + log_mass(temper(logp0, t_eval), subset) - log_m_s))
 
 
 def remark_b4_no_truncation(logp0, t_train, t_eval):
@@ -70,7 +70,7 @@ def remark_b4_no_truncation(logp0, t_train, t_eval):
     recipe = SSDRecipe(t_train)
     m_s = gain_factors(logp0, recipe, t_eval, np.isfinite(logp0))[0]
     return both_sides(np.append(np.exp(ideal_student(logp0, recipe, t_eval)), m_s),
-                 np.append(np.exp(temper(logp0, t_train * t_eval)), 1.0))
+                      np.append(np.exp(temper(logp0, t_train * t_eval)), 1.0))
 
 
 def remark_b4_unit_train_temperature(logp0, top_k, top_p, t_eval):
@@ -108,7 +108,7 @@ def eq12_gate(logp0, recipe: SSDRecipe, logp_theta):
     logq = ssd_target(logp0, recipe)
     support = np.isfinite(logq)
     return both_sides(ssd_loss(logq, logp_theta),
-                 -np.log(kept_mass(logp_theta, support)) + cross_entropy(logq, restrict(logp_theta, support)))
+                      -np.log(kept_mass(logp_theta, support)) + cross_entropy(logq, restrict(logp_theta, support)))
 
 
 def eq13_infimum(logp0, recipe: SSDRecipe, logp_theta, depths=(0.0, 5.0, 10.0, 20.0)):
@@ -118,15 +118,15 @@ def eq13_infimum(logp0, recipe: SSDRecipe, logp_theta, depths=(0.0, 5.0, 10.0, 2
     outside = int((~np.isfinite(logq)).sum())
     gaps = [ssd_loss(logq, log_normalize(np.where(np.isfinite(logq), logq, -c))) - entropy(logq) for c in depths]
     return both_sides([ssd_loss(logq, logp_theta) - entropy(logq), *gaps],
-                 [kl_divergence(logq, logp_theta), *(np.log1p(outside * np.exp(-c)) for c in depths)])
+                      [kl_divergence(logq, logp_theta), *(np.log1p(outside * np.exp(-c)) for c in depths)])
 
 
 def eq14_temperature_only(logp0, t_train, logp_theta):
     """Eq. (14), S_s = V: L = (1-T) H_{1/T}(p_theta) + T KL(Temper_T p_0 || Temper_T p_theta) + T H(Temper_T p_0)."""
     target = temper(logp0, t_train)
     return both_sides(ssd_loss(target, logp_theta),
-                 free_energy(logp_theta, t_train) + t_train * kl_divergence(target, temper(logp_theta, t_train))
-                 + t_train * entropy(target))
+                      free_energy(logp_theta, t_train) + t_train * kl_divergence(target, temper(logp_theta, t_train))
+                      + t_train * entropy(target))
 
 
 def eq15_three_terms(logp0, recipe: SSDRecipe, logp_theta):
@@ -208,7 +208,7 @@ def conflict_le(lock, fork, tau_low, tau_high):
     def precision(tau):
         return float(np.exp(np.max(temper(lock, tau))))
     return both_sides([precision(tau_high), entropy(temper(fork, tau_low))],
-                 [precision(tau_low), entropy(temper(fork, tau_high))])
+                      [precision(tau_low), entropy(temper(fork, tau_high))])
 
 
 def singleton_lock_criterion(logp0, recipe: SSDRecipe):
@@ -276,7 +276,7 @@ def cor_b7_power(logp, order, alpha, top_k, top_p):
 def vllm_instance(logits, temperature, top_k, top_p):
     """N5 (package): the vLLM oracle with the paper's top-k tie-break is order T->K->P with alpha = 1/T."""
     return both_sides(decode_distribution(logits, temperature=temperature, top_k=top_k, top_p=top_p, tiebreak=True),
-                 np.exp(decode_only(log_normalize(logits), "TKP", 1 / temperature, top_k, top_p)))
+                      np.exp(decode_only(log_normalize(logits), "TKP", 1 / temperature, top_k, top_p)))
 
 
 def eq38_prefix_masses(logp, tau, top_k):

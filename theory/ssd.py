@@ -18,7 +18,7 @@ import numpy as np
 
 from theory.decoding import GREEDY_BELOW, kept_support_tiebreak
 from theory.distributions import (
-    cross_entropy, entropy, free_energy, kl_divergence, log_normalize, mass, restrict, temper,
+    cross_entropy, entropy, free_energy, kl_divergence, log_mass, log_normalize, mass, restrict, temper,
 )
 
 
@@ -105,6 +105,6 @@ def gain_factors(logp0, recipe: SSDRecipe, t_eval: float, subset) -> tuple[float
     """
     support = retained_support(logp0, recipe)
     m_s = mass(temper(logp0, t_eval), support)
-    reshaped = mass(temper(logp0, recipe.t_train * t_eval, support), subset)
-    untrained = mass(temper(logp0, t_eval, support), subset)
-    return m_s, 1.0 / m_s, reshaped / untrained
+    log_ratio = log_mass(temper(logp0, recipe.t_train * t_eval, support), subset) - log_mass(
+        temper(logp0, t_eval, support), subset)
+    return m_s, 1.0 / m_s, float(np.exp(log_ratio))

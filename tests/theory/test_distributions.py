@@ -55,6 +55,13 @@ def test_renyi_limits_numerically():
     assert renyi_entropy(logp, np.inf) == pytest.approx(np.log(2))
 
 
+@pytest.mark.parametrize("alpha", [1 / (1 + 2.2e-16), 1 + 1e-12, 0.9, 1.3, 13.0])
+def test_renyi_entropy_is_accurate_at_and_away_from_order_one(alpha):
+    logp = np.log(np.array([0.05, 0.06, 0.055, 0.045] * 5) / 1.05)
+    direct = float(np.log(np.sum(np.exp(logp) ** alpha)) / (1 - alpha)) if abs(alpha - 1) > 1e-3 else entropy(logp)
+    assert renyi_entropy(logp, alpha) == pytest.approx(direct, rel=1e-9)
+
+
 def test_free_energy_is_continuous_through_t_equal_one():
     logp = np.log([0.5, 0.3, 0.2])
     assert free_energy(logp, 1.0) == pytest.approx(0.0, abs=1e-15)
