@@ -40,7 +40,7 @@ def restriction_commutes(logp, temperature, support):
     """Lemma R1: Temper^S_T[p] = Temper_T[p(.|S)] = (Temper_T[p])(.|S)."""
     direct = np.exp(temper(logp, temperature, support))
     return both_sides([direct, direct], [np.exp(temper(restrict(logp, support), temperature)),
-                                    np.exp(restrict(temper(logp, temperature), support))])
+                                         np.exp(restrict(temper(logp, temperature), support))])
 
 
 def lemma_b1(logp, t1, t2, support=None):

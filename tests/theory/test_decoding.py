@@ -118,6 +118,10 @@ def test_min_p_is_applied_before_top_p_as_in_vllm():
     assert kept_support(z, top_p=0.7).sum() == 2
 
 
+def test_top_k_counts_only_the_min_p_survivors():
+    assert list(kept_support([0.0, -1.0, -10.0, -11.0], min_p=0.1, top_k=3)) == [True, True, False, False]
+
+
 @given(logits(), st.floats(0, 9.9e-6))
 def test_greedy_is_one_hot_argmax_lowest_index(z, t):
     dist = decode_distribution(z, temperature=t, top_k=3, top_p=0.5, min_p=0.5)
