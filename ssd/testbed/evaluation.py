@@ -30,6 +30,7 @@ class Result:
     verdicts: list[Verdict]
     summary: dict[str, Any]
     distinct_programs: int
+    stage_dirs: tuple[Path, ...] = ()
 
     def metric(self, k: int = 1, difficulty: str | None = None) -> float:
         block = self.summary["by_difficulty"][difficulty] if difficulty else self.summary["pass_at_k"]
@@ -74,7 +75,8 @@ def evaluate(model: str | Path, problems: list[Problem], decoding: DecodingConfi
             write_jsonl(path, verdicts)
             stage.finish({"distinct_programs": distinct, "n_verdicts": len(verdicts)})
     ks = tuple(k for k in ks if k <= decoding.n)
-    return Result(samples, verdicts, summarize(verdicts, by_id, ks=ks, samples=samples), distinct)
+    return Result(samples, verdicts, summarize(verdicts, by_id, ks=ks, samples=samples), distinct,
+                  (Path(samples_dir), stage.dir))
 
 
 def stage_meta(directory: Path) -> dict[str, Any]:

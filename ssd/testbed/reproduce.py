@@ -84,6 +84,7 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
     recipe = t2["recipe"]
     summary = {
         "wall_seconds": round(time.time() - started, 1),
+        "stage_seconds": study.stage_seconds(),
         "seeds": list(cfg.ssd_seeds),
         "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
         "ssd": {k: _ci(v) for k, v in ssd_summary["pass_at_k"].items()},

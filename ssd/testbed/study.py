@@ -69,6 +69,7 @@ class StudyConfig:
     ssd_eval_temperatures: list[float] = dataclasses.field(default_factory=lambda: [0.4, 0.7, 1.0, 1.3])
     ssd_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     sft: SSDTraining = dataclasses.field(default_factory=SSDTraining)
+    sample_filter: str = "stubs"  # ssd.pools: the paper drops only empty responses and single-line stubs
     token_stat_temperatures: list[float] = dataclasses.field(
         default_factory=lambda: [0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 2.0])
     workers: int = 2
@@ -105,14 +106,23 @@ class Study:
         self.splits = {name: bm.make_split(name, getattr(cfg, name), seed=seed) for name in ("pool", "val", "eval")}
         self.base_model = build_base_model(cfg.base, self.splits, prompt_style=cfg.prompt_style,
                                            benchmark_seed=seed, root=self.root)
+        self.used_stages: set[Path] = {self.base_model.parent}
 
     def run_eval(self, model: Path, split: str, dec: DecodingConfig) -> Result:
-        return evaluate(model, self.splits[split], dec, prompt_style=self.cfg.prompt_style, root=self.root,
-                        workers=self.cfg.workers, batch_size=self.cfg.batch_size)
+        result = evaluate(model, self.splits[split], dec, prompt_style=self.cfg.prompt_style, root=self.root,
+                          workers=self.cfg.workers, batch_size=self.cfg.batch_size)
+        self.used_stages.update(result.stage_dirs)
+        return result
+
+    def stage_seconds(self) -> float:
+        """Sum of the wall times recorded by every stage this run used: its cost from an empty cache."""
+        from ssd.stages import read_manifest  # noqa: PLC0415
+
+        return round(sum((read_manifest(d) or {}).get("wall_seconds", 0.0) for d in self.used_stages), 1)
 
     def student(self, t_train: float, trunc: Truncation, seed: int) -> tuple[Path, Path]:
         """(SSD samples folder, fine-tuned checkpoint) for one recipe and seed."""
-        from ssd.pipeline import finetune, synthesize  # noqa: PLC0415
+        from ssd.pipeline import finetune, select_training_data, synthesize  # noqa: PLC0415
         from ssd.sft import SFTConfig  # noqa: PLC0415
 
         cfg = self.cfg
@@ -125,7 +135,10 @@ class Study:
                         min_lr=t.min_lr, warmup_steps=t.warmup_steps, micro_batch_size=t.micro_batch_size,
                         max_seq_len=cfg.base.spec.max_position_embeddings, overlong="truncate", seed=seed,
                         progress=False)
-        return samples, finetune(self.base_model, samples, sft, root=self.root)
+        data = select_training_data(samples, cfg.sample_filter, root=self.root)
+        checkpoint = finetune(self.base_model, data, sft, root=self.root)
+        self.used_stages.update({Path(samples), Path(data).parent, Path(checkpoint).parent})
+        return samples, checkpoint
 
     # ---- steps ----
 
