@@ -238,6 +238,8 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     limits = limits or make_limits()
     problems = _load_problems(problems_path)
     samples = list(read_jsonl(samples_path, Sample))
+    if not samples:
+        raise RecordError(f"{samples_path}: no samples to grade")
     keys = {(s.problem_id, s.sample_index) for s in samples}
     if len(keys) != len(samples):
         raise RecordError(f"{samples_path}: duplicate (problem_id, sample_index) pairs")

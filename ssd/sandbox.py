@@ -31,7 +31,7 @@ under a folder other users cannot enter (e.g. /root), only the interpreter's fol
 Supervisors try to enter a new network namespace (empty: no network). `Sandbox.info` says which of privilege drop,
 network isolation and private tmp are in effect.
 
-Does not guarantee: protection against kernel exploits; isolation when not root (then a program runs as the
+Runs on Linux only (fork, pidfd, prctl, namespaces). Does not guarantee: protection against kernel exploits; isolation when not root (then a program runs as the
 grader's user: it can read and write that user's files and signal its processes, and the process limit counts the
 user's other processes); secrecy of world-readable files; network isolation where namespaces are not permitted;
 CPU-time accounting on an oversubscribed machine (timeouts are wall-clock). Tests of one program share an

@@ -252,12 +252,20 @@ def test_check_mode_outcome_cannot_be_faked(sandbox, code, outcome):
 
 
 def test_program_stops_at_first_error_and_respects_the_program_cap():
-    limits = Limits(per_test_timeout=0.5, program_timeout=1.2)
+    limits = Limits(per_test_timeout=1.0, program_timeout=2.0)
     with Sandbox(workers=1, limits=limits) as sb:
         [crash] = sb.run([Job("stdin", "x = int(input())\nassert x < 2\nprint(x)", ["1", "5", "1"])])
-        [slow] = sb.run([Job("stdin", "import time\ntime.sleep(0.4)", ["", "", "", "", ""])])
+        [slow] = sb.run([Job("stdin", "import time\ntime.sleep(0.6)", [""] * 6)])
     assert [r.status for r in crash] == ["exited", "error"]
-    assert len(slow) == 3 and slow[-1].status == "timeout"
+    assert [r.status for r in slow] == ["exited"] * 3 + ["timeout"]
+
+
+def test_closing_the_pool_leaves_no_worker():
+    sb = Sandbox(workers=2, limits=LIMITS)
+    pids = [w.proc.pid for w in sb.workers]
+    sb.run([Job("stdin", "print(1)", [""])])
+    sb.close()
+    assert [pid for pid in pids if alive(pid)] == []
 
 
 def test_tests_share_a_process_but_each_gets_fresh_stdin_module_and_output(sandbox):
