@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ssd.config import ConfigError, DecodingConfig
-from ssd.records import Problem, Verdict
+from ssd.records import Verdict
 from ssd.testbed import benchmark as bm
 from ssd.testbed.basemodel import BaseModelSettings, build_base_model
 from ssd.testbed.evaluation import Result, evaluate
@@ -205,7 +205,3 @@ class Study:
 def pooled_verdicts(runs: list[Result], n: int) -> list[Verdict]:
     """Verdicts of several seeds as one run of len(runs) * n samples per problem (indices offset by seed)."""
     return [dataclasses.replace(v, sample_index=i * n + v.sample_index) for i, r in enumerate(runs) for v in r.verdicts]
-
-
-def problems_by_id(problems: list[Problem]) -> dict[str, Problem]:
-    return {p.id: p for p in problems}
