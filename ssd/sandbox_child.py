@@ -29,8 +29,8 @@ from typing import Any
 
 from ssd.sandbox import Job, Limits, decode_value, encode_value
 
-EXIT_MEMORY = 3  # the exit code for an uncaught MemoryError
-EXIT_SETUP = 4  # the child could not enter the sandbox
+EXIT_SETUP = 4  # the child could not enter the sandbox (the program never ran)
+MEMORY = "memory"  # reported instead of an exit code when the program died of MemoryError
 CONTROL_FD, TEST_FD = 3, 4  # per-test reports; first test's stdin, stdout, result (then +3 per test)
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
@@ -107,7 +107,7 @@ def _bind_std_streams() -> None:
     _PROGRAM_STREAMS[:] = [sys.stdout, sys.stderr]
 
 
-def _guarded(body: Any) -> int:
+def _guarded(body: Any) -> int | str:
     """Run the program's code; the exit code a fresh interpreter would have reported for it."""
     try:
         body()
@@ -118,7 +118,7 @@ def _guarded(body: Any) -> int:
         print(e.code, file=sys.stderr)
         return 1
     except MemoryError:
-        return EXIT_MEMORY
+        return MEMORY
     except BaseException:  # noqa: BLE001 - any exception of the program is its runtime error
         try:
             traceback.print_exc()
@@ -127,7 +127,7 @@ def _guarded(body: Any) -> int:
         return 1
 
 
-def _finish_like_python(code: int) -> int:
+def _finish_like_python(code: int | str) -> int | str:
     """What interpreter shutdown does for a program: wait for its threads, run its atexit functions, flush."""
     try:
         for thread in threading.enumerate():
@@ -167,8 +167,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def run_tests_in_process(job: Job, first: int, count: int) -> None:
     """Stdin and call modes: tests first .. first+count-1 in this process, test k on its own pipes (descriptors
-    TEST_FD + 3k: stdin, stdout, result); after each, "k exit-code" goes to CONTROL_FD."""
+    TEST_FD + 3k: stdin, stdout, result). Reports on CONTROL_FD: "ready" before the program first runs, then
+    "k exit-code" (or "k memory") after each test."""
     devnull = os.open(os.devnull, os.O_RDWR)
+    _write_all(CONTROL_FD, b"ready\n")
     for k in range(count):
         index, base = first + k, TEST_FD + 3 * k
         os.dup2(base, 0)
@@ -205,7 +207,8 @@ def serve_candidate(job: Job) -> None:
             except Exception as e:  # noqa: BLE001 - reported to the checker
                 reply = {"error": f"{type(e).__name__}: {e}"[:500]}
             _write_all(4, (json.dumps(reply) + "\n").encode())
-    os._exit(_finish_like_python(_guarded(body)))
+    code = _finish_like_python(_guarded(body))
+    os._exit(code if isinstance(code, int) else 1)
 
 
 class CandidateFailure(BaseException):

@@ -25,10 +25,10 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ssd.sandbox import UID_BASE, Job, Limits, TestResult, kill_process_group
-from ssd.sandbox_child import (CONTROL_FD, EXIT_MEMORY, EXIT_SETUP, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
+from ssd.sandbox_child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
                                PR_SET_PDEATHSIG, STDERR_TAIL, TEST_FD, enter_sandbox, prctl, run_checker,
                                run_tests_in_process, serve_candidate)
 
@@ -47,6 +47,22 @@ class _TestPipes:
     stdout: int
     result: int
     sent: int = 0
+
+
+@dataclasses.dataclass
+class _Progress:
+    """Where a batch stands: results so far, whether the driver said it is ready, and the current test's clock."""
+
+    per_test_timeout: float
+    program_deadline: float
+    results: list[TestResult] = dataclasses.field(default_factory=list)
+    ready: bool = False
+    forged: bool = False
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    @property
+    def deadline(self) -> float:
+        return min(self.started + self.per_test_timeout, self.program_deadline)
 
 
 class _PipeSet:
@@ -98,7 +114,7 @@ class _Supervisor:
             try:
                 run()
             finally:
-                os._exit(EXIT_SETUP)
+                os._exit(1)  # run() ends the process itself: getting here means the program broke the driver
         return pid
 
     def run_job(self, job: Job) -> list[TestResult]:
@@ -181,15 +197,12 @@ class _Supervisor:
                 os.set_blocking(test.stdin, False)
         for fd, (role, _) in roles.items():
             poller.register(fd, select.POLLOUT if role == "stdin" else select.POLLIN)
-        buffers = {(role, k): bytearray() for role, k in roles.values() if role in ("stdout", "result", "stderr")}
-        buffers[("control", 0)] = bytearray()
-        results: list[TestResult] = []
-        started = time.monotonic()
-        deadline = min(started + self.limits.per_test_timeout, program_deadline)
+        buffers = {(role, k): bytearray() for role, k in roles.values() if role != "stdin"}
+        run = _Progress(self.limits.per_test_timeout, program_deadline)
         timed_out = over = exited = finished = False
         try:
             while not (timed_out or over or exited or finished):
-                remaining = deadline - time.monotonic()
+                remaining = run.deadline - time.monotonic()
                 if remaining <= 0:
                     timed_out = True
                     break
@@ -203,20 +216,8 @@ class _Supervisor:
                         self._feed(tests[k], pipes, poller, roles)
                     elif not self._read(fd, buffers[(role, k)], role, poller, roles):
                         over = True
-                for index, code in self._reports(buffers[("control", 0)]):
-                    if index != len(results):
-                        over = True  # a forged report: treated like an unusable output
-                        break
-                    self._drain_test(tests[index], buffers, index)
-                    elapsed = time.monotonic() - started
-                    results.append(self._result(index, code, None, buffers, elapsed, parse_result))
-                    started = time.monotonic()
-                    deadline = min(started + self.limits.per_test_timeout, program_deadline)
-                    finished = results[-1].status != "exited" or len(results) == len(tests)
-                    if finished:
-                        break
+                finished = control is not None and self._accept_reports(run, tests, buffers, parse_result)
             status_word = os.waitpid(main, 0)[1] if exited else None
-            elapsed = time.monotonic() - started
         finally:
             os.close(pidfd)
             for test in tests:
@@ -226,41 +227,48 @@ class _Supervisor:
             for pid in pids:
                 kill_process_group(pid)
             self._kill_descendants()
-        if finished:
-            return results
-        if exited and control is not None:
+        if exited and control is not None and not finished:
             self._read(control, buffers[("control", 0)], "control", poller, roles, drain=True)
-            for index, code in self._reports(buffers[("control", 0)]):
-                if index != len(results) or (results and results[-1].status != "exited"):
-                    break
-                self._drain_test(tests[index], buffers, index)
-                results.append(self._result(index, code, None, buffers, elapsed, parse_result))
-            if len(results) == len(tests) or (results and results[-1].status != "exited"):
-                return results
-        current = len(results)
+            finished = self._accept_reports(run, tests, buffers, parse_result)
+        if finished and not run.forged:
+            return run.results
+        current = len(run.results)
         self._drain_test(tests[current], buffers, current)
         self._read(stderr, buffers[("stderr", 0)], "stderr", poller, roles, drain=True)
-        if timed_out:
-            results.append(TestResult("timeout", round(elapsed, 4), detail="per-test or per-program time limit"))
+        elapsed = round(time.monotonic() - run.started, 4)
+        if run.forged:
+            run.results.append(TestResult("error", elapsed, detail="the program forged a progress report"))
+        elif timed_out:
+            run.results.append(TestResult("timeout", elapsed, detail="per-test or per-program time limit"))
         elif over:
-            results.append(TestResult("output_limit", round(elapsed, 4),
-                                      detail=f"output over {self.limits.max_output_bytes} bytes or forged report"))
+            run.results.append(TestResult("output_limit", elapsed,
+                                          detail=f"output over {self.limits.max_output_bytes} bytes"))
         else:
-            results.append(self._result(current, None, status_word, buffers, elapsed, parse_result))
-        return results
+            run.results.append(self._result(current, None, status_word, run.ready, buffers, elapsed, parse_result))
+        return run.results
 
-    @staticmethod
-    def _reports(control: bytearray) -> Iterator[tuple[int, int]]:
-        """Complete "index code" lines from the control buffer (consumed); a malformed line ends the stream."""
+    def _accept_reports(self, run: _Progress, tests: list[_TestPipes], buffers: dict, parse_result: bool) -> bool:
+        """Turn complete report lines into results; True once the batch is over (a test that did not exit
+        cleanly, the last test done, or a report the driver could not have sent, which sets `run.forged`)."""
+        control = buffers[("control", 0)]
         while b"\n" in control:
             line, _, rest = bytes(control).partition(b"\n")
             control[:] = rest
-            try:
-                index, code = map(int, line.split())
-            except ValueError:
-                yield -1, 1
-                return
-            yield index, code
+            if line == b"ready" and not run.ready:
+                run.ready = True
+                continue
+            k, _, code = line.decode("ascii", errors="replace").partition(" ")
+            if not run.ready or k != str(len(run.results)) or not (code == MEMORY or code.lstrip("-").isdigit()):
+                run.forged = True
+                return True
+            self._drain_test(tests[int(k)], buffers, int(k))
+            elapsed = round(time.monotonic() - run.started, 4)
+            run.results.append(self._result(int(k), code if code == MEMORY else int(code), None, True, buffers,
+                                            elapsed, parse_result))
+            run.started = time.monotonic()
+            if run.results[-1].status != "exited" or len(run.results) == len(tests):
+                return True
+        return False
 
     def _feed(self, test: _TestPipes, pipes: _PipeSet, poller: select.poll, roles: dict) -> None:
         try:
@@ -310,25 +318,26 @@ class _Supervisor:
             except BlockingIOError:
                 pass
 
-    def _result(self, k: int, code: int | None, status_word: int | None, buffers: dict, seconds: float,
-                parse_result: bool) -> TestResult:
-        """A test's result from the exit code its process reported (`code`) or from the process's end status."""
+    def _result(self, k: int, code: int | str | None, status_word: int | None, ready: bool, buffers: dict,
+                seconds: float, parse_result: bool) -> TestResult:
+        """A test's result from the code the driver reported, or (code None) from how the process ended."""
         stderr = buffers[("stderr", 0)].decode("utf-8", errors="replace")[-STDERR_TAIL:]
-        result = TestResult("exited", round(seconds, 4), buffers[("stdout", k)].decode("utf-8", errors="replace"),
+        result = TestResult("exited", seconds, buffers[("stdout", k)].decode("utf-8", errors="replace"),
                             detail=stderr)
-        if code is None and os.WIFSIGNALED(status_word):
-            sig = os.WTERMSIG(status_word)
-            result.status = "timeout" if sig == signal.SIGXCPU else "error"
-            result.detail = f"killed by signal {signal.Signals(sig).name}; {stderr}"
-            return result
-        code = os.WEXITSTATUS(status_word) if code is None else code
-        if len(buffers[("stdout", k)]) > self.limits.max_output_bytes or \
-                len(buffers[("result", k)]) > self.limits.max_output_bytes:
+        if code is None:
+            if os.WIFSIGNALED(status_word):
+                sig = os.WTERMSIG(status_word)
+                result.status = "timeout" if sig == signal.SIGXCPU else "error"
+                result.detail = f"killed by signal {signal.Signals(sig).name}; {stderr}"
+                return result
+            code = os.WEXITSTATUS(status_word)
+            if code == EXIT_SETUP and not ready:
+                result.status, result.detail = "harness", f"the sandbox could not start the program; {stderr}"
+                return result
+        if max(len(buffers[("stdout", k)]), len(buffers[("result", k)])) > self.limits.max_output_bytes:
             result.status, result.detail = "output_limit", f"output over {self.limits.max_output_bytes} bytes"
-        elif code == EXIT_MEMORY:
+        elif code == MEMORY:
             result.status = "memory"
-        elif code == EXIT_SETUP:
-            result.status, result.detail = "harness", f"the sandbox could not start the program; {stderr}"
         elif code != 0:
             result.status, result.detail = "error", f"exit code {code}; {stderr}"
         elif parse_result:

@@ -284,7 +284,13 @@ def test_fast_exit_idiom_ends_only_its_own_test(sandbox):
 def test_forged_progress_report_is_not_accepted(sandbox):
     code = "import os\nos.write(3, b'1 0\\n2 0\\n')\nprint(1)"
     [results] = sandbox.run([Job("stdin", code, ["", "", ""])])
-    assert results[-1].status == "output_limit" and len(results) == 1
+    assert [r.status for r in results] == ["error"]
+
+
+@pytest.mark.parametrize("code", ["import sys\nsys.exit(4)", "import os\nos._exit(4)", "import os\nos.close(3)",
+                                  "import os\nos.close(4)\nos.close(5)"])
+def test_a_program_cannot_pass_itself_off_as_a_harness_failure(sandbox, code):
+    assert run_one(sandbox, code).status == "error"
 
 
 def test_dead_worker_is_a_harness_result_and_is_replaced():
