@@ -2,7 +2,8 @@
 
 Guarantees: `enter_sandbox` runs before any untrusted code and sets the child's session, descriptors, rlimits,
 directory, environment and identity; if it fails the child exits with EXIT_SETUP before running anything.
-`run_tests_in_process` runs a program once per test on that test's own pipes and reports "k exit-code" per test;
+`run_tests_in_process` says "ready" once the sandbox is entered, then runs the program once per test on that
+test's own pipes and reports "k exit-code" (or "k memory") per test;
 `serve_candidate` answers a checker's calls; `run_checker` runs trusted HumanEval test code against a proxy whose
 answers are decoded into builtin values only.
 
@@ -34,7 +35,6 @@ MEMORY = "memory"  # reported instead of an exit code when the program died of M
 CONTROL_FD, TEST_FD = 3, 4  # per-test reports; first test's stdin, stdout, result (then +3 per test)
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
-STDERR_TAIL = 2000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 _PROGRAM_STREAMS: list[Any] = []  # the child's original stdout/stderr, flushed at exit even if replaced
 

@@ -29,9 +29,10 @@ from typing import Any
 
 from ssd.sandbox import UID_BASE, Job, Limits, TestResult, kill_process_group
 from ssd.sandbox_child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
-                               PR_SET_PDEATHSIG, STDERR_TAIL, TEST_FD, enter_sandbox, prctl, run_checker,
+                               PR_SET_PDEATHSIG, TEST_FD, enter_sandbox, prctl, run_checker,
                                run_tests_in_process, serve_candidate)
 
+STDERR_TAIL = 2000  # characters of a program's stderr kept for the verdict's detail
 TESTS_PER_PROCESS = 8  # tests run in one process before a fresh one is forked (bounds the pipes held)
 SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
