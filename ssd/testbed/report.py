@@ -84,10 +84,14 @@ def plot_figures(out: Path, series: dict[str, Any]) -> list[str]:
     axes[0].legend(fontsize=7)
     save(fig, "fig2_teval_sweep.png")
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
     for ax, name in zip(axes[:2], ("grid_no_truncation", "grid_truncated")):
         g = series[name]
-        im = ax.imshow([[100 * v for v in row] for row in g["pass@1"]], cmap="viridis", aspect="auto")
+        values = [[100 * v for v in row] for row in g["pass@1"]]
+        im = ax.imshow(values, cmap="viridis", aspect="auto")
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="white", fontsize=8)
         ax.set_xticks(range(len(g["t_eval"])), g["t_eval"])
         ax.set_yticks(range(len(g["t_train"])), g["t_train"])
         ax.set_xlabel("T_eval")
@@ -101,6 +105,7 @@ def plot_figures(out: Path, series: dict[str, Any]) -> list[str]:
     axes[2].set_xlabel("T_eff = T_train x T_eval")
     axes[2].set_ylabel("pass@1 (%)")
     axes[2].legend(fontsize=7)
+    fig.tight_layout()
     save(fig, "grid.png")
 
     stats = series["fig6_token_stats"]
@@ -122,6 +127,7 @@ def plot_figures(out: Path, series: dict[str, Any]) -> list[str]:
     axes[2].set_xlabel("T_eval")
     axes[2].set_ylabel("entropy after truncation (nats)")
     axes[0].legend(fontsize=6)
+    fig.tight_layout()
     save(fig, "token_stats.png")
     return names
 
