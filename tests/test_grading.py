@@ -2,6 +2,8 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ssd import grading
 from ssd.grading import default_ks, grade_file, grade_samples, make_limits, stdout_matches, value_matches
@@ -42,6 +44,16 @@ def test_stdout_matches_like_livecodebench(output, expected):
 ])
 def test_stdout_mismatches_like_livecodebench(output, expected):
     assert not stdout_matches(output, expected)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_any_output_matches_itself(text):
+    assert stdout_matches(text, text)
+
+
+@given(st.lists(st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)))))
+def test_whitespace_around_lines_and_output_is_ignored(lines):
+    assert stdout_matches("\n".join(f"  {line}\t" for line in lines) + "\n\n", "\n".join(lines))
 
 
 def test_relative_tolerance_is_opt_in():
