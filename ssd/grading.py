@@ -75,7 +75,10 @@ def stdout_matches(output: str, expected: str, rel_tol: float = 0.0) -> bool:
         a, b = _decimals(line), _decimals(target)
         if a is None or b is None:
             return False
-        if a != b and not (rel_tol > 0 and _numbers_close(a, b, rel_tol)):
+        try:
+            if a != b and not (rel_tol > 0 and _numbers_close(a, b, rel_tol)):
+                return False
+        except (ArithmeticError, ValueError):  # e.g. a signalling NaN printed by the program
             return False
     return True
 
@@ -186,7 +189,11 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
     for job_index, results in sandbox.run_unordered(jobs):
         index = job_samples[job_index]
         sample = samples[index]
-        yield index, _verdict(sample, prepared[sample.problem_id], results)
+        try:
+            yield index, _verdict(sample, prepared[sample.problem_id], results)
+        except Exception as e:  # noqa: BLE001 - a grader bug is a harness error for this sample, not a verdict
+            yield index, Verdict(sample.problem_id, sample.sample_index, "harness_error", 0,
+                                 len(prepared[sample.problem_id].expected), 0.0, f"grader: {type(e).__name__}: {e}")
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

@@ -41,6 +41,7 @@ def test_stdout_matches_like_livecodebench(output, expected):
 
 @pytest.mark.parametrize("output, expected", [
     ("3\n4", "3"), ("yes", "Yes"), ("1 2", "1  3"), ("0.333333", "0.3333333"), ("1 2", "12"), ("", "0"),
+    ("sNaN", "1"), ("1", "sNaN"), ("NaN", "1"),
 ])
 def test_stdout_mismatches_like_livecodebench(output, expected):
     assert not stdout_matches(output, expected)
@@ -126,6 +127,15 @@ def test_crashed_worker_is_a_harness_error(monkeypatch):
     monkeypatch.setattr(grading.Sandbox, "run_unordered", broken_run)
     verdict = grade_samples([sample("add", fenced(ADD_OK))], PROBLEMS, workers=1, limits=LIMITS)[0]
     assert verdict.status == "harness_error"
+
+
+def test_grader_bug_is_a_harness_error_for_that_sample_only(monkeypatch):
+    def broken_compare(output, expected, rel_tol=0.0):
+        raise RuntimeError("bug")
+    monkeypatch.setattr(grading, "stdout_matches", broken_compare)
+    samples = [sample("add", fenced(ADD_OK)), sample("pair", fenced("def total(xs, k):\n    return 0"), 1)]
+    verdicts = grade_samples(samples, PROBLEMS, workers=1, limits=LIMITS)
+    assert [v.status for v in verdicts] == ["harness_error", "wrong_answer"]
 
 
 @pytest.fixture(scope="module")
