@@ -120,3 +120,43 @@ def test_report_to_without_its_package_is_a_config_error(tiny_model, sample_file
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # makes the import fail
     with pytest.raises(ConfigError, match="tensorboard needs the tensorboard package"):
         train(tiny_config(tiny_model, sample_file, tmp_path / "tb", report_to=["tensorboard"]))
+
+
+def _probe(tiny_model, sample_file):  # noqa: F811
+    from ssd.sft.data import build_examples, collate, read_records
+    from ssd.sft.modeling import load_tokenizer
+
+    records, _ = read_records([sample_file])
+    examples, _ = build_examples(records[:6], load_tokenizer(tiny_model), max_seq_len=256)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
+    return model, collate(examples, 0)
+
+
+def _loss_and_grads(model, compute):
+    model.zero_grad()
+    loss = compute()
+    loss.backward()
+    return loss.detach(), [p.grad.clone() for p in model.parameters()]
+
+
+def test_chunked_unmasked_output_layer_matches_the_full_masked_forward(tiny_model, sample_file):  # noqa: F811
+    from ssd.sft.modeling import OutputLayer, nll_sum
+
+    model, batch = _probe(tiny_model, sample_file)
+    layer = OutputLayer.verified(model, batch)
+    assert layer is not None
+    layer.chunk_tokens = 7  # many chunks, each recomputed in backward
+    full = _loss_and_grads(model, lambda: nll_sum(model(**{k: batch[k] for k in ("input_ids", "attention_mask")})
+                                                  .logits, batch["labels"]))
+    chunked = _loss_and_grads(model, lambda: layer.nll_sum(batch))
+    torch.testing.assert_close(chunked[0], full[0], rtol=1e-5, atol=0)
+    for got, expected in zip(chunked[1], full[1]):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_output_layer_is_refused_when_it_disagrees_with_the_model(tiny_model, sample_file):  # noqa: F811
+    from ssd.sft.modeling import OutputLayer
+
+    model, batch = _probe(tiny_model, sample_file)
+    model.get_output_embeddings = lambda: torch.nn.Linear(32, model.config.vocab_size, bias=False)  # not the head
+    assert OutputLayer.verified(model, batch) is None

@@ -233,7 +233,10 @@ def pad_id(tokenizer) -> int:
 
 
 def collate(examples: Sequence[dict[str, list[int]]], pad_token_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a micro-batch: input_ids, attention_mask, and labels (-100 on padding)."""
+    """Right-pad a micro-batch: input_ids, attention_mask, and labels (-100 on padding).
+
+    Under causal attention no real token attends to the padding on its right, so the engines may run the
+    model without the mask (positions 0..n-1 are the default position ids)."""
     width = max(len(e["input_ids"]) for e in examples)
     batch = {
         "input_ids": torch.full((len(examples), width), pad_token_id, dtype=torch.long),

@@ -12,6 +12,8 @@ Guarantees:
   and data position; a restarted run resumes from the latest. The final model is saved by the Trainer
   (gathered from FSDP / ZeRO-3 shards as the launch config says) to `<output_dir>/final`; LoRA
   adapters are saved to `<output_dir>/adapter` and merged into `final` on the main process.
+- The model runs without the attention mask (right padding under causal attention, see `data.collate`),
+  so SDPA's causal kernel applies; the mask still counts the input tokens.
 - Per-step metrics go through `progress.StepLogger` on the main process, as in the loop.
 
 Does not: choose the parallelism (the accelerate launch config does; see experiments/sft/).
@@ -57,6 +59,11 @@ def _trainer_class():
 
         def get_decay_parameter_names(self, model):
             return decay_parameter_names(model)
+
+        def compute_loss(self, model, inputs, *args, **kwargs):
+            # right padding under causal attention: the mask changes no real token's output (data.collate)
+            return super().compute_loss(model, {k: v for k, v in inputs.items() if k != "attention_mask"},
+                                        *args, **kwargs)
 
     class LogToStepLogger(TrainerCallback):
         def __init__(self, make_logger):

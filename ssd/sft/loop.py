@@ -3,6 +3,8 @@
 Guarantees:
 - Deterministic given the seed: the data stream is `data.example_order`, LoRA initialisation is seeded,
   and nothing else draws random numbers (no dropout by default).
+- The output layer runs only at loss positions, in chunks (`modeling.OutputLayer`), when it reproduces
+  the model's own forward on a first micro-batch; otherwise the full logits are used.
 - Token-weighted loss: each optimizer step sums the NLL of every loss token of its global batch and
   divides by their count, whatever the micro-batch split, so micro-batch 1 x 8 accumulation equals
   micro-batch 8 x 1 up to float rounding.
@@ -24,7 +26,7 @@ from ssd.runtime import default_device
 from ssd.sft import checkpoint
 from ssd.sft.config import SFTConfig
 from ssd.sft.data import collate, example_order, loss_tokens, pad_id
-from ssd.sft.modeling import load_model, nll_sum, parameter_groups, save_final
+from ssd.sft.modeling import OutputLayer, load_model, nll_sum, parameter_groups, save_final
 from ssd.sft.progress import StepLogger
 
 
@@ -34,6 +36,20 @@ def cosine_schedule(optimizer, cfg: SFTConfig, total_steps: int):
     return get_cosine_with_min_lr_schedule_with_warmup(
         optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total_steps, min_lr=cfg.min_lr
     )
+
+
+def micro_batch_nll_sum(model, output_layer: OutputLayer | None, micro: dict[str, torch.Tensor]) -> torch.Tensor:
+    if output_layer is not None:
+        return output_layer.nll_sum(micro)
+    logits = model(input_ids=micro["input_ids"], attention_mask=micro["attention_mask"], use_cache=False).logits
+    return nll_sum(logits, micro["labels"])
+
+
+def _output_layer(cfg: SFTConfig, model, examples: list[dict], padding: int, device: str) -> OutputLayer | None:
+    """The loss-positions-only output layer if it reproduces the model's own loss on a first micro-batch."""
+    probe = {k: t.to(device) for k, t in collate(examples[: cfg.micro_batch_size], padding).items()}
+    with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=cfg.bf16):
+        return OutputLayer.verified(model, probe, rtol=1e-2 if cfg.bf16 else 1e-4)
 
 
 def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logger_args: dict) -> Path:
@@ -55,6 +71,7 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     start = checkpoint.restore(resume, optimizer, scheduler) if resume is not None else 0
     order = example_order(len(examples), total_steps * global_batch, cfg.seed)
     padding = pad_id(tokenizer)
+    output_layer = _output_layer(cfg, model, examples, padding, device)
     logger = StepLogger(total_steps=total_steps, start_step=start, **logger_args)
     for step in range(start, total_steps):
         batch = [examples[i] for i in order[step * global_batch:(step + 1) * global_batch]]
@@ -63,8 +80,7 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
         for k in range(0, global_batch, cfg.micro_batch_size):
             micro = {name: t.to(device) for name, t in collate(batch[k:k + cfg.micro_batch_size], padding).items()}
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits = model(input_ids=micro["input_ids"], attention_mask=micro["attention_mask"]).logits
-            loss_sum = nll_sum(logits, micro["labels"])
+                loss_sum = micro_batch_nll_sum(model, output_layer, micro)
             (loss_sum / n_loss).backward()
             loss_total += loss_sum.item()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip or math.inf)

@@ -9,6 +9,11 @@ Guarantees:
   layers (Megatron's rule), judged by module class and name so that it holds under FSDP wrappers too.
 - `nll_sum`: the summed next-token NLL over labels != -100, computed in fp32; each engine divides it by
   the number of loss tokens of the whole optimizer step (all micro-batches, all processes).
+- `OutputLayer` computes the same sum with the output layer applied only at loss positions, in chunks
+  whose logits are recomputed in backward (memory of one chunk's logits instead of a whole sequence's),
+  and without the attention mask: batches are right-padded, and causal attention never lets a real token
+  see the padding to its right, so SDPA's causal kernel can run. `OutputLayer.verified(model, batch)`
+  returns it only if it matches the model's own masked forward on `batch`.
 - `save_final` writes a plain Hugging Face directory (LoRA merged in, fp32 master weights) that
   transformers and vLLM load.
 
@@ -21,6 +26,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 from ssd.sft.config import SFTConfig
 
@@ -91,6 +97,43 @@ def nll_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(
         logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100, reduction="sum"
     )
+
+
+def _chunk_nll(head: torch.nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
+
+
+class OutputLayer:
+    """Decoder + output layer of a causal LM, for `nll_sum` at loss positions only (see module docstring)."""
+
+    def __init__(self, decoder: torch.nn.Module, head: torch.nn.Module, chunk_tokens: int = 4096):
+        self.decoder, self.head, self.chunk_tokens = decoder, head, chunk_tokens
+
+    @classmethod
+    def verified(cls, model, batch: dict[str, torch.Tensor], rtol: float = 1e-4) -> "OutputLayer | None":
+        inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+        decoder, head = inner.get_decoder(), inner.get_output_embeddings()
+        if decoder is None or head is None or decoder is inner:
+            return None
+        split = cls(decoder, head)
+        with torch.no_grad():
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).logits
+            expected, got = nll_sum(logits, batch["labels"]), split.nll_sum(batch)
+        return split if torch.allclose(got, expected, rtol=rtol) else None
+
+    def nll_sum(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = self.decoder(input_ids=batch["input_ids"], use_cache=False).last_hidden_state[:, :-1]
+        targets = batch["labels"][:, 1:]
+        keep = targets != -100
+        hidden, targets = hidden[keep], targets[keep]
+        if len(targets) <= self.chunk_tokens:
+            return _chunk_nll(self.head, hidden, targets)
+        total = hidden.new_zeros((), dtype=torch.float32)
+        for start in range(0, len(targets), self.chunk_tokens):
+            end = start + self.chunk_tokens
+            total = total + checkpoint(_chunk_nll, self.head, hidden[start:end], targets[start:end],
+                                       use_reentrant=False)
+        return total
 
 
 def save_final(model, tokenizer, out_dir: Path) -> Path:

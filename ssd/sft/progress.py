@@ -2,8 +2,9 @@
 
 Guarantees:
 - `StepLogger.log(step, loss=..., lr=..., ...)` appends one flushed JSON line per optimizer step with
-  the given metrics plus `tokens_per_s` (input tokens since the previous step over wall time) and
-  `elapsed_s`; a resumed run appends to the same file.
+  the given metrics plus `tokens_per_s` (input tokens since the previous step over wall time),
+  `elapsed_s` and `cpu_s` (wall and process CPU seconds since the logger started); a resumed run
+  appends to the same file.
 - The progress bar (tqdm, to stderr) shows loss, learning rate and tokens/s.
 - Requesting `tensorboard` or `wandb` without its package installed is a `ConfigError` at start, not a
   silent no-op.
@@ -50,11 +51,13 @@ class StepLogger:
 
             self._bar = tqdm(total=total_steps, initial=start_step, desc="sft", unit="step", dynamic_ncols=True)
         self._t0 = self._last = time.perf_counter()
+        self._cpu0 = time.process_time()
 
     def log(self, step: int, *, input_tokens: int, **metrics: float) -> dict[str, Any]:
         now = time.perf_counter()
         record = {"step": step, **metrics, "input_tokens": input_tokens,
-                  "tokens_per_s": input_tokens / max(now - self._last, 1e-9), "elapsed_s": now - self._t0}
+                  "tokens_per_s": input_tokens / max(now - self._last, 1e-9), "elapsed_s": now - self._t0,
+                  "cpu_s": time.process_time() - self._cpu0}
         self._last = now
         self._writer.write(record)
         if self._bar is not None:
