@@ -160,6 +160,15 @@ def render_markdown(summary: dict[str, Any], series: dict[str, Any], figures: li
         f"Wall time of this run: {summary['wall_seconds']:.0f} s; the stages it used took {summary['stage_seconds']:.0f} s "
         "when they were computed (the cost from an empty cache; a re-run only reads them). "
         f"Evaluation split: {t2['n_problems']} problems, n = {t2['n']} samples each; SSD seeds {summary['seeds']}.",
+        "", "## Setup", "",
+        f"- Model: Qwen3 architecture, {summary['setup']['parameters']:,} parameters "
+        f"(hidden {summary['setup']['spec']['hidden_size']}, {summary['setup']['spec']['num_hidden_layers']} layers), "
+        f"byte-level BPE with {summary['setup']['vocab_size']} tokens, both trained from scratch on "
+        f"{summary['setup']['corpus_examples']} solutions of {summary['setup']['corpus_problems']} pretrain-split "
+        f"problems (training took {summary['setup']['base_training_seconds'] or 0:.0f} s).",
+        "- Problems per split: " + ", ".join(f"{k} {v}" for k, v in summary["setup"]["splits"].items())
+        + " (disjoint by construction and checked; the pool's solutions are never used).",
+        f"- Best base pass@1 on validation: {pct(fr['best_joint']['val_pass@1'])}% (the design target was 20-70%).",
         "", "## Headline", "",
         verdict_sentence(t2["paired"]["all"]["pass@1"]),
         f"Base {interval(summary['base']['pass@1'])} vs SSD {interval(summary['ssd']['pass@1'])} pass@1; "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,26 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
         },
         "table2": table2,
         "mechanism": mechanism_sentence(series["fig6_token_stats"], recipe["t_eval"]),
-        "model": {"dir": str(study.base_model), "spec": dataclasses.asdict(cfg.base.spec)},
+        "setup": setup(study),
     }
     write_all(out, summary, series)
     return summary
+
+
+def setup(study: Study) -> dict[str, Any]:
+    """Sizes of the model, its corpus and the splits, and the base stage's recorded training time."""
+    from safetensors import safe_open  # noqa: PLC0415
+
+    from ssd.stages import read_manifest  # noqa: PLC0415
+
+    cfg = study.cfg
+    with safe_open(str(study.base_model / "model.safetensors"), "pt") as fh:
+        parameters = sum(math.prod(fh.get_slice(k).get_shape()) for k in fh.keys())
+    manifest = read_manifest(study.base_model.parent) or {}
+    return {"model_dir": str(study.base_model), "parameters": parameters, "vocab_size": cfg.base.vocab_size,
+            "spec": dataclasses.asdict(cfg.base.spec), "corpus_examples": manifest.get("corpus_examples"),
+            "corpus_problems": manifest.get("corpus_problems"), "base_training_seconds": manifest.get("wall_seconds"),
+            "splits": {name: len(problems) for name, problems in study.splits.items()}}
 
 
 def _setting(cell: dict[str, Any]) -> dict[str, Any]:
