@@ -14,7 +14,8 @@ Guarantees:
   adapters are saved to `<output_dir>/adapter` and merged into `final` on the main process.
 - The model runs without the attention mask (right padding under causal attention, see `data.collate`),
   so SDPA's causal kernel applies; the mask still counts the input tokens.
-- Per-step metrics go through `progress.StepLogger` on the main process, as in the loop.
+- Per-step metrics go through `progress.StepLogger` (JSONL, progress bar) on the main process, as in the
+  loop; TensorBoard and W&B go through the Trainer's own `report_to` integrations.
 
 Does not: choose the parallelism (the accelerate launch config does; see experiments/sft/).
 """
@@ -138,7 +139,8 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     trainer = trainer_cls(
         model=model, args=args, train_dataset=examples, processing_class=tokenizer, order=order,
         data_collator=lambda features: collate(features, padding),
-        callbacks=[callback_cls(lambda start: StepLogger(total_steps=total_steps, start_step=start, **logger_args))],
+        callbacks=[callback_cls(lambda start: StepLogger(total_steps=total_steps, start_step=start,
+                                                         **{**logger_args, "report_to": ()}))],
     )
     trainer.remove_callback(PrinterCallback)  # the StepLogger reports progress
     resume = checkpoint.latest_checkpoint(output_dir)
