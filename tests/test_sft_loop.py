@@ -37,8 +37,8 @@ def write_config(cfg, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def reference_run(tiny_model, sample_file, tmp_path_factory):  # noqa: F811
-    """An uninterrupted 24-step run with checkpoints every 3 steps."""
-    cfg = tiny_config(tiny_model, sample_file, tmp_path_factory.mktemp("ref") / "run", max_steps=24, save_every=3)
+    """An uninterrupted 40-step run with checkpoints every 3 steps."""
+    cfg = tiny_config(tiny_model, sample_file, tmp_path_factory.mktemp("ref") / "run", max_steps=40, save_every=3)
     return cfg, train(cfg)
 
 
