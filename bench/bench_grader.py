@@ -101,7 +101,7 @@ def baseline_grade(samples: list[Sample], problems: dict[str, Problem], workers:
 
 
 def _ours(samples: list[Sample], problems: dict[str, Problem], workers: int, timeout: int) -> list[str]:
-    limits = make_limits(float(timeout), program_timeout=60.0)
+    limits = make_limits(float(timeout))
     return [v.status for v in grade_samples(samples, problems, workers=workers, limits=limits)]
 
 

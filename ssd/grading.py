@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="output folder for verdicts.jsonl and results.json")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=6.0, help="seconds per test")
-    parser.add_argument("--program-timeout", type=float, default=60.0, help="seconds for all tests of a program")
+    parser.add_argument("--program-timeout", type=float, default=None,
+                        help="seconds for all tests of a program (default: LiveCodeBench's (timeout + 1) * tests + 5)")
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--ks", default=None, help="comma-separated k values (default: the official ladder)")
     parser.add_argument("--which", choices=("last", "first"), default="last", help="which fenced block to run")

@@ -60,7 +60,7 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 @dataclasses.dataclass(frozen=True)
 class Limits:
     per_test_timeout: float = 6.0  # wall seconds per test (LiveCodeBench's default)
-    program_timeout: float = 60.0  # wall seconds for all tests of one program together
+    program_timeout: float | None = None  # wall seconds for all tests of a program; None: LCB's (t + 1) * n + 5
     memory_mb: int = 2048  # address space
     max_output_bytes: int = 8 << 20  # stdout (and call results) per test
     file_size_mb: int = 16
@@ -68,11 +68,16 @@ class Limits:
 
     def __post_init__(self) -> None:
         for name in ("per_test_timeout", "program_timeout"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"Limits.{name}: expected a positive number of seconds, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if not (value is None and name == "program_timeout") and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"Limits.{name}: expected a positive number of seconds, got {value}")
         for name in ("memory_mb", "max_output_bytes", "file_size_mb", "max_processes"):
             if not getattr(self, name) >= 1:
                 raise ValueError(f"Limits.{name}: expected a positive integer, got {getattr(self, name)}")
+
+    def program_cap(self, n_tests: int) -> float:
+        """Seconds for all tests of a program with `n_tests` tests."""
+        return self.program_timeout or (self.per_test_timeout + 1) * n_tests + 5
 
 
 @dataclasses.dataclass
@@ -245,7 +250,6 @@ class Sandbox:
     def run_unordered(self, jobs: list[Job]) -> Iterator[tuple[int, list[TestResult]]]:
         """Yield (job index, results) as jobs finish. A dead or stuck worker yields a 'harness' result."""
         pending = collections.deque(range(len(jobs)))
-        budget = self.limits.program_timeout + 2 * self.limits.per_test_timeout + 30
         selector = selectors.DefaultSelector()
         try:
             for worker in self.workers:
@@ -270,7 +274,10 @@ class Sandbox:
                     if index is not None:
                         yield index, [TestResult("harness", 0.0, detail="sandbox worker died")]
                 for worker in list(self.workers):
-                    if worker.job is not None and time.monotonic() - worker.started > budget:
+                    if worker.job is None:
+                        continue
+                    budget = self.limits.program_cap(len(jobs[worker.job].inputs)) + 30
+                    if time.monotonic() - worker.started > budget:
                         index = worker.job
                         yield index, [TestResult("harness", budget, detail="sandbox worker stopped responding")]
                         self._replace(selector, worker)

@@ -119,7 +119,7 @@ class _Supervisor:
         return pid
 
     def run_job(self, job: Job) -> list[TestResult]:
-        program_deadline = time.monotonic() + self.limits.program_timeout
+        program_deadline = time.monotonic() + self.limits.program_cap(len(job.inputs))
         workdir = tempfile.mkdtemp(prefix="ssd-sandbox-")
         try:
             if self.uid is not None:

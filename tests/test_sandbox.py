@@ -330,3 +330,10 @@ def test_decode_rejects_unknown_tags():
 def test_limits_validate():
     with pytest.raises(ValueError, match="per_test_timeout"):
         Limits(per_test_timeout=0)
+    with pytest.raises(ValueError, match="program_timeout"):
+        Limits(program_timeout=-1)
+
+
+def test_default_program_cap_is_livecodebench_global_timeout():
+    assert Limits(per_test_timeout=6).program_cap(10) == 75
+    assert Limits(per_test_timeout=6, program_timeout=20).program_cap(10) == 20
