@@ -52,3 +52,15 @@ def test_distributed_engine_resumes_from_its_last_checkpoint(tiny_model, sample_
     resumed = train(dataclasses.replace(cfg, output_dir=str(cut)))
     assert losses(cut) == losses(tmp_path / "full")[2:]
     assert all(torch.equal(v, weights(resumed)[k]) for k, v in weights(full).items())
+
+
+def test_distributed_lora_matches_the_loop_and_saves_a_merged_model(tiny_model, sample_file, tmp_path):  # noqa: F811
+    from ssd.sft import LoraSettings
+
+    loop = tiny_config(tiny_model, sample_file, tmp_path / "loop", max_steps=2, lora=LoraSettings(r=4, alpha=8))
+    train(loop)
+    final = train(dataclasses.replace(loop, engine="distributed", output_dir=str(tmp_path / "dist")))
+    assert losses(tmp_path / "dist") == pytest.approx(losses(tmp_path / "loop"), rel=1e-5)
+    assert not (final / "adapter_config.json").exists()
+    for name, value in weights(tmp_path / "loop" / "final").items():
+        torch.testing.assert_close(weights(final)[name], value, rtol=1e-4, atol=1e-6)
