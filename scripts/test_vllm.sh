@@ -15,6 +15,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet "$TORCH_SPEC" "$VLLM_SPEC"
 "$VENV/bin/python" -m pip install --quiet --no-deps -e .
+# PyPI's torchvision/torchaudio wheels pulled in by vLLM are built against another torch: with the CPU torch
+# their C ops fail to register ("operator torchvision::nms does not exist") and break transformers' imports.
+"$VENV/bin/python" -m pip uninstall --quiet -y torchvision torchaudio torchcodec
 "$VENV/bin/python" -c "import vllm, torch; print('vllm', vllm.__version__, 'torch', torch.__version__)"
 
 # vLLM's CPU backend: a small KV cache, no CUDA graphs, and the 2-core budget of CI.
