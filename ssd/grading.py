@@ -14,8 +14,9 @@ Guarantees:
 - HumanEval problems: the program is prompt + completion (or prompt + the extracted block); the trusted prompt +
   test code runs in a separate checker process where `candidate` (and the entry point's name) is a proxy that
   calls the program's function and receives plain values, so the program cannot patch `check` or fake equality.
-- Tests run in order and a program stops at its first test that does not exit cleanly (LCB stops at the first
-  failure); the verdict is the first failing test's status. A crashed or unresponsive grader worker is
+- Tests run in order under a per-test timeout (LCB's 6 s by default) and a per-program cap (LCB's global
+  (t + 1) * n + 5 s by default); a program stops at its first test that does not exit cleanly (LCB stops at the
+  first failure); the verdict is the first failing test's status. A crashed or unresponsive grader worker is
   `harness_error`, never a wrong answer. No extractable code is `no_code` and is not executed.
 - `grade_file` is resumable: verdicts already in `out_dir/verdicts.jsonl` are not re-run; new ones are appended as
   they finish; `results.json` (metrics from ssd.metrics) is written atomically at the end.

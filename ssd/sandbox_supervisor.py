@@ -215,8 +215,12 @@ class _Supervisor:
                         exited = True
                     elif role == "stdin":
                         self._feed(tests[k], pipes, poller, roles)
-                    elif not self._read(fd, buffers[(role, k)], role, poller, roles):
-                        over = True
+                    else:
+                        within_cap, at_end = self._read(fd, buffers[(role, k)], role)
+                        over |= not within_cap
+                        if at_end:
+                            poller.unregister(fd)
+                            roles.pop(fd)
                 finished = control is not None and self._accept_reports(run, tests, buffers, parse_result)
             status_word = os.waitpid(main, 0)[1] if exited else None
         finally:
@@ -229,13 +233,13 @@ class _Supervisor:
                 kill_process_group(pid)
             self._kill_descendants()
         if exited and control is not None and not finished:
-            self._read(control, buffers[("control", 0)], "control", poller, roles, drain=True)
+            self._read(control, buffers[("control", 0)], "control", drain=True)
             finished = self._accept_reports(run, tests, buffers, parse_result)
         if finished and not run.forged:
             return run.results
         current = len(run.results)
         self._drain_test(tests[current], buffers, current)
-        self._read(stderr, buffers[("stderr", 0)], "stderr", poller, roles, drain=True)
+        self._read(stderr, buffers[("stderr", 0)], "stderr", drain=True)
         elapsed = round(time.monotonic() - run.started, 4)
         if run.forged:
             run.results.append(TestResult("error", elapsed, detail="the program forged a progress report"))
@@ -284,40 +288,28 @@ class _Supervisor:
             pipes.close_own(test.stdin)
             test.stdin = None
 
-    def _read(self, fd: int, buffer: bytearray, role: str, poller: select.poll, roles: dict,
-              drain: bool = False) -> bool:
-        """Read what is available (all of it when draining); False once a capped stream exceeds its cap."""
+    def _read(self, fd: int, buffer: bytearray, role: str, drain: bool = False) -> tuple[bool, bool]:
+        """Read what is available (all of it when draining): (within the stream's cap, reached end of file)."""
         if drain:
             os.set_blocking(fd, False)
         while True:
             try:
                 chunk = os.read(fd, 65536)
             except BlockingIOError:
-                return True
+                return True, False
             if not chunk:
-                if fd in roles:
-                    poller.unregister(fd)
-                    roles.pop(fd)
-                return True
+                return True, True
             buffer += chunk
             if role == "stderr" and len(buffer) > STDERR_TAIL:
                 del buffer[:-STDERR_TAIL]
             elif len(buffer) > (self.limits.max_output_bytes if role != "control" else 1 << 20):
-                return False
+                return False, False
             if not drain:
-                return True
+                return True, False
 
     def _drain_test(self, test: _TestPipes, buffers: dict, k: int) -> None:
         for role, fd in (("stdout", test.stdout), ("result", test.result)):
-            os.set_blocking(fd, False)
-            try:
-                while len(buffers[(role, k)]) <= self.limits.max_output_bytes:
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        break
-                    buffers[(role, k)] += chunk
-            except BlockingIOError:
-                pass
+            self._read(fd, buffers[(role, k)], role, drain=True)
 
     def _result(self, k: int, code: int | str | None, status_word: int | None, ready: bool, buffers: dict,
                 seconds: float, parse_result: bool) -> TestResult:
