@@ -160,3 +160,37 @@ def test_output_layer_is_refused_when_it_disagrees_with_the_model(tiny_model, sa
     model, batch = _probe(tiny_model, sample_file)
     model.get_output_embeddings = lambda: torch.nn.Linear(32, model.config.vocab_size, bias=False)  # not the head
     assert OutputLayer.verified(model, batch) is None
+
+
+def test_gradient_checkpointing_leaves_the_losses_unchanged(tiny_model, sample_file, tmp_path):  # noqa: F811
+    train(tiny_config(tiny_model, sample_file, tmp_path / "plain", max_steps=3))
+    train(tiny_config(tiny_model, sample_file, tmp_path / "ckpt", max_steps=3, gradient_checkpointing=True))
+    assert losses(tmp_path / "ckpt") == pytest.approx(losses(tmp_path / "plain"), rel=1e-5)
+
+
+def test_bf16_autocast_tracks_the_fp32_losses(tiny_model, sample_file, tmp_path):  # noqa: F811
+    train(tiny_config(tiny_model, sample_file, tmp_path / "fp32", max_steps=3))
+    final = train(tiny_config(tiny_model, sample_file, tmp_path / "bf16", max_steps=3, bf16=True))
+    assert losses(tmp_path / "bf16") == pytest.approx(losses(tmp_path / "fp32"), rel=2e-2)
+    assert all(v.dtype == torch.float32 for v in weights(final).values())  # fp32 master weights
+
+
+def test_plain_text_language_modelling_lowers_the_loss(tiny_model, tmp_path):  # noqa: F811
+    from test_sft_support import sample_records, write_jsonl
+
+    texts = [{"text": r["completion"]} for r in sample_records(16)]
+    data = write_jsonl(tmp_path / "text.jsonl", texts)
+    train(tiny_config(tiny_model, data, tmp_path / "lm", loss_on="all", max_steps=12, warmup_steps=0))
+    trajectory = losses(tmp_path / "lm")
+    assert trajectory[-1] < trajectory[0] - 0.5
+
+
+def test_manifest_reports_dropped_overlong_examples(tiny_model, tmp_path):  # noqa: F811
+    from test_sft_support import sample_records, write_jsonl
+
+    rows = sample_records(8)
+    rows[3]["completion"] = "x = 1\n" * 300
+    data = write_jsonl(tmp_path / "s.jsonl", rows)
+    train(tiny_config(tiny_model, data, tmp_path / "run", max_steps=1))
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert (manifest["data"]["examples"], manifest["data"]["overlong"], manifest["data"]["dropped"]) == (7, 1, 1)
