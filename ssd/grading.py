@@ -108,6 +108,8 @@ class _Prepared:
 
 
 def _prepare(problem: Problem) -> _Prepared:
+    if not problem.tests:
+        raise RecordError(f"problem {problem.id!r}: field 'tests': empty (every program would pass)")
     if problem.kind == "stdin":
         return _Prepared("stdin", [str(t["input"]) for t in problem.tests], [str(t["output"]) for t in problem.tests])
     if problem.kind == "functional":
@@ -120,8 +122,7 @@ def _prepare(problem: Problem) -> _Prepared:
                 raise RecordError(f"problem {problem.id!r}: field 'tests[{i}]': expected JSON values ({e})") from None
             inputs.append(json.dumps(encode_value(args)))
         return _Prepared("call", inputs, expected)
-    checker = problem.question + "\n" + str(problem.tests[0]["output"]) if problem.tests else ""
-    return _Prepared("check", [""], [None], checker)
+    return _Prepared("check", [""], [None], problem.question + "\n" + str(problem.tests[0]["output"]))
 
 
 def program_for(problem: Problem, completion: str, which: str = "last") -> str | None:

@@ -118,6 +118,12 @@ def test_functional_test_that_is_not_json_is_a_record_error():
         grade_samples([sample("b", fenced("def f(x):\n    return x"))], {"b": broken}, workers=1, limits=LIMITS)
 
 
+def test_problem_without_tests_is_a_record_error():
+    empty = Problem("e", "test", "q", "stdin", [])
+    with pytest.raises(RecordError, match="'tests': empty"):
+        grade_samples([sample("e", fenced("print(1)"))], {"e": empty}, workers=1, limits=LIMITS)
+
+
 def test_crashed_worker_is_a_harness_error(monkeypatch):
     from ssd.sandbox import TestResult
 
