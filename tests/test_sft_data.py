@@ -87,6 +87,21 @@ def test_chat_examples_split_at_the_last_assistant_message(tiny_tokenizer, tmp_p
     assert from_chat == from_sample
 
 
+def test_prompt_completion_records_in_text_or_message_form_agree(tiny_tokenizer, tmp_path):
+    sample = sample_records(1)[0]
+    rows = [{"prompt": sample["prompt"], "completion": sample["completion"]},
+            {"prompt": sample["prompt"], "completion": [{"role": "assistant", "content": sample["completion"]}]}]
+    records, _ = read_records([write_jsonl(tmp_path / "pc.jsonl", rows)])
+    as_text, as_message = build_examples(records, tiny_tokenizer, max_seq_len=512)[0]
+    assert as_text == as_message == build_examples([from_dict(Sample, sample)], tiny_tokenizer, max_seq_len=512)[0][0]
+
+
+def test_completion_as_a_user_message_is_refused(tmp_path):
+    rows = [{"prompt": "p", "completion": [{"role": "user", "content": "x"}]}]
+    with pytest.raises(RecordError, match=r"pc.jsonl:1: field 'completion'"):
+        read_records([write_jsonl(tmp_path / "pc.jsonl", rows)])
+
+
 def _long_and_short(tokenizer):
     records = [_sample(), _sample(completion="x = 1\n" * 200)]
     [short], _ = build_examples(records[:1], tokenizer, max_seq_len=4096)

@@ -2,8 +2,9 @@
 
 Guarantees:
 - Accepted records (one JSON object a line, read strictly with file:line errors): sample records
-  (`ssd.records.Sample`), SFT examples `{prompt, completion}`, chat examples `{messages}` whose last
-  message is the assistant's, and plain text `{text}` (language-model pre-training).
+  (`ssd.records.Sample`), SFT examples `{prompt, completion}` (completion as text or as one assistant
+  message), chat examples `{messages}` whose last message is the assistant's, and plain text `{text}`
+  (language-model pre-training).
 - A chat-message prompt is rendered with the tokenizer's chat template and its generation prompt; a
   text prompt is used as given (it is what the sampler fed the model). Prompt and completion are
   tokenized separately (no special tokens added) and concatenated. The completion ends with the chat
@@ -36,10 +37,20 @@ _MARKER = "\ue000ssd-end-of-turn\ue000"
 @dataclasses.dataclass
 class SFTExample:
     prompt: Any  # rendered text, or a list of chat messages
-    completion: str
+    completion: Any  # text, or a list holding one assistant message
 
     def validate(self) -> None:
         _check_prompt(self.prompt)
+        if isinstance(self.completion, str):
+            return
+        if not (isinstance(self.completion, list) and len(self.completion) == 1
+                and isinstance(self.completion[0], dict) and self.completion[0].get("role") == "assistant"
+                and isinstance(self.completion[0].get("content"), str)):
+            raise RecordError("field 'completion': expected text or [{role: assistant, content: text}]")
+
+    @property
+    def completion_text(self) -> str:
+        return self.completion if isinstance(self.completion, str) else self.completion[0]["content"]
 
 
 @dataclasses.dataclass
@@ -128,9 +139,10 @@ def render(record: Any, tokenizer, eot: str) -> tuple[str, str]:
         return "", record.text + (tokenizer.eos_token or "")
     if isinstance(record, ChatExample):
         prompt, completion, stopped = record.messages[:-1], record.messages[-1]["content"], True
+    elif isinstance(record, SFTExample):
+        prompt, completion, stopped = record.prompt, record.completion_text, True
     else:
-        prompt, completion = record.prompt, record.completion
-        stopped = not (isinstance(record, Sample) and record.finish_reason == "length")
+        prompt, completion, stopped = record.prompt, record.completion, record.finish_reason != "length"
     if not isinstance(prompt, str):
         prompt = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
     return prompt, completion + (eot if stopped else "")
