@@ -194,3 +194,9 @@ def test_manifest_reports_dropped_overlong_examples(tiny_model, tmp_path):  # no
     train(tiny_config(tiny_model, data, tmp_path / "run", max_steps=1))
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (manifest["data"]["examples"], manifest["data"]["overlong"], manifest["data"]["dropped"]) == (7, 1, 1)
+
+
+def test_train_restores_the_callers_torch_thread_count(tiny_model, sample_file, tmp_path):  # noqa: F811
+    before = torch.get_num_threads()
+    train(tiny_config(tiny_model, sample_file, tmp_path / "run", max_steps=1, threads=before + 1))
+    assert torch.get_num_threads() == before

@@ -9,6 +9,7 @@ Guarantees:
   over-long counts), the git state, package versions, device, world size and wall time.
 - Bad input (malformed record, zero-token example, impossible config) stops before any training with
   one `RecordError`/`ConfigError`.
+- torch runs with `cfg.threads` (0: SSD_THREADS) during the call; the previous count is restored after.
 
 Does not: decide where runs live (callers give `output_dir`, e.g. a `ssd.stages.Stage` folder).
 """
@@ -56,10 +57,20 @@ def train(cfg: SFTConfig) -> Path:
     manifest = read_manifest(output_dir)
     if manifest and manifest.get("complete"):
         return Path(manifest["final"])
-    t0 = time.time()
+    import torch  # noqa: PLC0415 - only when training
+
+    previous_threads = torch.get_num_threads()
     configure_threads(cfg.threads or None)
+    try:
+        return _train(cfg, output_dir, world_size, is_main)
+    finally:
+        configure_threads(previous_threads)
+
+
+def _train(cfg: SFTConfig, output_dir: Path, world_size: int, is_main: bool) -> Path:
     from ssd.sft.modeling import load_tokenizer  # noqa: PLC0415 - torch/transformers only when training
 
+    t0 = time.time()
     files = data_files(cfg.data_paths())
     records, where = read_records(files)
     tokenizer = load_tokenizer(cfg.model)
