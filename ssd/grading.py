@@ -4,6 +4,8 @@ Guarantees:
 - Every comparison happens here, in the grader process, on plain data: stdout text for stdin problems, decoded
   builtin values for functional problems, and the trusted checker's report for HumanEval. Nothing the program
   prints or returns can make a wrong program pass.
+- stdin and functional programs run after LCB's block of standard-library imports (`LCB_PRELUDE`, rebuilt here;
+  `lcb_prelude=False` turns it off), as LCB's harness does, so `List[int]` or `Counter` need no import.
 - stdin problems follow LCB's `grade_stdio`: output and expected are stripped, split into lines, each line stripped;
   line counts must match; a line matches exactly or, failing that, as whitespace-separated Decimals
   (exact numeric equality, as LCB; `rel_tol > 0` accepts close numbers instead).
@@ -42,6 +44,12 @@ from ssd.records import JsonlWriter, Problem, RecordError, Sample, Verdict, read
 from ssd.sandbox import Job, Limits, Sandbox, TestResult, decode_value, encode_value
 from ssd.stages import atomic_write_json
 
+# LiveCodeBench's harness runs every program after a block of standard-library imports (star and plain) and a raised
+# recursion limit, so solutions may use e.g. `List[int]` or `Counter` without importing them. We rebuild that block.
+PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+                   "statistics", "itertools", "functools", "operator", "io", "sys", "json")
+LCB_PRELUDE = ("".join(f"from {m} import *\n" for m in (*PRELUDE_MODULES, "builtins", "typing"))
+               + "".join(f"import {m}\n" for m in PRELUDE_MODULES) + "sys.setrecursionlimit(50000)\n")
 RAW_TO_VERDICT = {"error": "runtime_error", "timeout": "timeout", "memory": "memory_limit",
                   "output_limit": "wrong_answer", "harness": "harness_error"}
 DETAIL_CHARS = 300
@@ -125,11 +133,11 @@ def _prepare(problem: Problem) -> _Prepared:
     return _Prepared("check", [""], [None], problem.question + "\n" + str(problem.tests[0]["output"]))
 
 
-def program_for(problem: Problem, completion: str, which: str = "last") -> str | None:
-    """The code to run for a completion, or None (no code)."""
+def program_for(problem: Problem, completion: str, which: str = "last", lcb_prelude: bool = True) -> str | None:
+    """The code to run for a completion, or None (no code). LiveCodeBench-style problems get LCB_PRELUDE first."""
     block = extract_code(completion, which=which)
     if problem.kind != "humaneval":
-        return block
+        return (LCB_PRELUDE + block if lcb_prelude else block) if block is not None else None
     body = block if block is not None else completion
     return problem.question + body if body.strip() else None
 
@@ -170,7 +178,7 @@ def _test_status(mode: str, result: TestResult, expected: Any) -> tuple[str, str
 # Grading
 
 def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox,
-                   which: str) -> Iterator[tuple[int, Verdict]]:
+                   which: str, lcb_prelude: bool) -> Iterator[tuple[int, Verdict]]:
     prepared: dict[str, _Prepared] = {}
     jobs: list[Job] = []
     job_samples: list[int] = []
@@ -180,7 +188,7 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
             raise RecordError(f"sample {index}: field 'problem_id': unknown problem {sample.problem_id!r}")
         if problem.id not in prepared:
             prepared[problem.id] = _prepare(problem)
-        code = program_for(problem, sample.completion, which)
+        code = program_for(problem, sample.completion, which, lcb_prelude)
         if code is None:
             yield index, Verdict(sample.problem_id, sample.sample_index, "no_code", 0,
                                  len(prepared[problem.id].expected), 0.0, "no code block in the completion")
@@ -213,12 +221,12 @@ def make_limits(per_test_timeout: float = 6.0, **overrides: Any) -> Limits:
 
 def grade_samples(samples: Sequence[Sample], problems: dict[str, Problem], *, workers: int | None = None,
                   per_test_timeout: float = 6.0, progress: bool = False, limits: Limits | None = None,
-                  which: str = "last") -> list[Verdict]:
+                  which: str = "last", lcb_prelude: bool = True) -> list[Verdict]:
     """Verdicts in the order of `samples`."""
     limits = limits or make_limits(per_test_timeout)
     verdicts: list[Verdict | None] = [None] * len(samples)
-    with Sandbox(workers, limits) as sandbox, _progress_bar(len(samples), progress) as bar:
-        for index, verdict in _iter_verdicts(samples, problems, sandbox, which):
+    with Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, _progress_bar(len(samples), progress) as bar:
+        for index, verdict in _iter_verdicts(samples, problems, sandbox, which, lcb_prelude):
             verdicts[index] = verdict
             bar.update(1)
     return verdicts  # type: ignore[return-value]
@@ -241,7 +249,8 @@ def _load_problems(source: str | Path) -> dict[str, Problem]:
 
 def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str | Path, *,
                workers: int | None = None, limits: Limits | None = None, ks: Sequence[int] | None = None,
-               which: str = "last", progress: bool = False, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+               which: str = "last", lcb_prelude: bool = True, progress: bool = False, n_boot: int = 2000,
+               seed: int = 0) -> dict[str, Any]:
     """Grade a samples JSONL into out_dir/verdicts.jsonl (resumable) and out_dir/results.json."""
     started = time.time()
     limits = limits or make_limits()
@@ -269,10 +278,10 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     if stray:
         raise RecordError(f"{verdicts_path}: holds verdicts for samples not in {samples_path}, e.g. {min(stray)}")
     todo = [s for s in samples if (s.problem_id, s.sample_index) not in done]
-    with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits) as sandbox, \
+    with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, \
             _progress_bar(len(todo), progress) as bar:
         info = dict(sandbox.info)
-        for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which):
+        for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which, lcb_prelude):
             writer.write(verdict)
             done[(verdict.problem_id, verdict.sample_index)] = verdict
             bar.update(1)
@@ -280,6 +289,7 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     results = {
         "metrics": summarize(verdicts, evaluated, ks=ks, n_boot=n_boot, seed=seed, samples=samples),
         "ks": ks, "samples": str(samples_path), "problems": str(problems_path), "which_block": which,
+        "lcb_prelude": lcb_prelude,
         "limits": dataclasses.asdict(limits), "sandbox": info, "newly_graded": len(todo),
         "wall_seconds": round(time.time() - started, 3),
     }
@@ -299,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--ks", default=None, help="comma-separated k values (default: the official ladder)")
     parser.add_argument("--which", choices=("last", "first"), default="last", help="which fenced block to run")
+    parser.add_argument("--no-lcb-prelude", action="store_true",
+                        help="run programs without LiveCodeBench's standard-library import block")
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
@@ -309,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--ks: expected comma-separated integers, got {args.ks!r}") from None
     limits = make_limits(args.timeout, program_timeout=args.program_timeout, memory_mb=args.memory_mb)
     results = grade_file(args.samples, args.problems, args.out, workers=args.workers, limits=limits, ks=ks,
-                         which=args.which, progress=not args.no_progress, n_boot=args.n_boot, seed=args.seed)
+                         which=args.which, lcb_prelude=not args.no_lcb_prelude, progress=not args.no_progress,
+                         n_boot=args.n_boot, seed=args.seed)
     metrics = results["metrics"]
     line = ", ".join(f"{name} {m['value']:.4f} [{m['ci'][0]:.4f}, {m['ci'][1]:.4f}]"
                      for name, m in metrics["pass_at_k"].items())

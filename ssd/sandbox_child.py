@@ -149,7 +149,8 @@ def _load_program(code: str, name: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = "solution.py"
     sys.modules[name] = module
-    exec(compile(code, "solution.py", "exec"), module.__dict__)  # noqa: S102 - inside the sandbox
+    program = compile(code, "solution.py", "exec", dont_inherit=True)  # no __future__ flags of this module
+    exec(program, module.__dict__)  # noqa: S102 - inside the sandbox
     return module
 
 
@@ -238,7 +239,8 @@ def run_checker(job: Job) -> None:
 
     try:
         namespace: dict[str, Any] = {"__name__": "checker"}
-        exec(compile(job.checker, "checker.py", "exec"), namespace)  # noqa: S102 - trusted test code
+        checker = compile(job.checker, "checker.py", "exec", dont_inherit=True)
+        exec(checker, namespace)  # noqa: S102 - trusted test code
         namespace[job.entry_point] = candidate  # some tests call the function by name (HumanEval/33)
         namespace["check"](candidate)
         report = {"outcome": "passed"}

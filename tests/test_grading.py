@@ -100,6 +100,16 @@ def test_verdicts_for_functional_programs():
     assert statuses == ["passed", "passed", "wrong_answer", "wrong_answer"]
 
 
+def test_programs_get_livecodebench_imports_unless_disabled():
+    annotated = "class Solution:\n    def total(self, xs: List[int], k: int) -> List:\n        return [sum(xs) + k, xs]"
+    counting = "print(sum(Counter(map(int, input().split())).elements()))"
+    samples = [sample("pair", fenced(annotated), 0), sample("add", fenced(counting), 1)]
+    with_prelude = grade_samples(samples, PROBLEMS, workers=2, limits=LIMITS)
+    without = grade_samples(samples, PROBLEMS, workers=2, limits=LIMITS, lcb_prelude=False)
+    assert [v.status for v in with_prelude] == ["passed", "passed"]
+    assert [v.status for v in without] == ["runtime_error", "runtime_error"]
+
+
 def test_last_block_by_default_first_on_request():
     completion = fenced("print(0)") + "Better:\n" + fenced(ADD_OK)
     assert grade_samples([sample("add", completion)], PROBLEMS, workers=1, limits=LIMITS)[0].status == "passed"

@@ -81,6 +81,11 @@ def test_stdin_program_reads_every_line_through_a_real_pipe(sandbox):
     assert (result.status, result.stdout) == ("exited", "first second ['third', 'fourth']\n")
 
 
+def test_program_is_compiled_like_a_fresh_interpreter_would(sandbox):
+    result = run_one(sandbox, "def f(x: Undefined):\n    pass")  # no inherited `from __future__ import annotations`
+    assert result.status == "error" and "NameError" in result.detail
+
+
 def test_large_input_is_fed_without_deadlock(sandbox):
     data = "x" * (3 << 20) + "\n"
     result = run_one(sandbox, "import sys\nprint(len(sys.stdin.read()))", data)
