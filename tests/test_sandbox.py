@@ -86,6 +86,12 @@ def test_program_is_compiled_like_a_fresh_interpreter_would(sandbox):
     assert result.status == "error" and "NameError" in result.detail
 
 
+def test_each_program_gets_its_own_random_seed_even_when_preloaded():
+    jobs = [Job("stdin", "import random\nprint(random.random())", [""]) for _ in range(3)]
+    with Sandbox(workers=1, limits=LIMITS, preload=("random",)) as sb:
+        assert len({r[0].stdout for r in sb.run(jobs)}) == 3
+
+
 def test_large_input_is_fed_without_deadlock(sandbox):
     data = "x" * (3 << 20) + "\n"
     result = run_one(sandbox, "import sys\nprint(len(sys.stdin.read()))", data)
