@@ -23,6 +23,5 @@ fi
 # vLLM's CPU backend: a small KV cache, no CUDA graphs, and the 2-core budget of CI.
 export VLLM_TARGET_DEVICE=cpu
 export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}
-export VLLM_CPU_OMP_THREADS_BIND=${VLLM_CPU_OMP_THREADS_BIND:-all}
 export SSD_THREADS=${SSD_THREADS:-2}
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/test_generation_vllm.py -rs "$@"
