@@ -7,6 +7,8 @@ pre-tokenized examples as `input_ids` + `completion_mask`: the same sequences, m
 steps, in TRL's own shuffled order), `loop_vs_trl` (ratio), the model and run sizes, and the machine,
 versions and date.
 
+The shape is experiments/sft/cpu.yaml's: micro-batch 8 x 4 accumulation steps (global batch 32); the
+package's engines sort each step's examples by length, TRL batches in its shuffled order.
 Tokens are non-padding input tokens (the default run is one epoch: the same tokens for all three). The
 time is the training loop's, from its start to the end of the last optimizer step (model loading,
 tokenization and the final save excluded for all three), as wall time (`tokens_per_s_*`) and as process
@@ -104,8 +106,8 @@ def version(name: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--examples", type=int, default=96)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--examples", type=int, default=192)
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args(argv)
     threads = configure_threads()
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = train_tokenizer([r["completion"] for r in rows], vocab_size=1024)
     model = create_model(tokenizer, work / "model", TinySpec(**SPEC), seed=0)
     cfg = SFTConfig(model=str(model), data=str(data), output_dir="", max_seq_len=1024, micro_batch_size=8,
-                    grad_accum_steps=1, max_steps=args.steps, lr=1e-3, min_lr=1e-4, warmup_steps=2,
+                    grad_accum_steps=4, max_steps=args.steps, lr=1e-3, min_lr=1e-4, warmup_steps=2,
                     progress=False, threads=threads)
     records, where = read_records([data])
     examples, stats = build_examples(records, load_tokenizer(str(model)), max_seq_len=cfg.max_seq_len, where=where)
@@ -145,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         "loop_vs_trl": round(rate["loop"] / rate["trl"], 3),
         "loop_vs_trl_cpu": round(cpu_rate["loop"] / cpu_rate["trl"], 3),
         "model_params": AutoModelForCausalLM.from_pretrained(model).num_parameters(),
-        "steps": args.steps, "micro_batch_size": cfg.micro_batch_size, "examples": stats.examples,
+        "steps": args.steps, "micro_batch_size": cfg.micro_batch_size,
+        "grad_accum_steps": cfg.grad_accum_steps, "examples": stats.examples,
         "mean_tokens_per_example": round(stats.input_tokens / stats.examples, 1), "reps": args.reps,
         "torch_threads": threads,
         "machine": f"{platform.machine()} {info.get('processor')} cpus={info.get('cpu_count')}",

@@ -6,7 +6,7 @@ import pytest
 from test_sft_support import SMOLLM_GGUF, sample_records, tiny_model, write_jsonl  # noqa: F401
 
 from ssd.records import RecordError, Sample, from_dict
-from ssd.sft.data import IGNORE, build_examples, example_order, read_records
+from ssd.sft.data import IGNORE, build_examples, example_order, length_sorted_steps, read_records
 from ssd.sft.modeling import load_tokenizer
 
 
@@ -160,3 +160,9 @@ def test_example_order_is_seeded_permutations_per_epoch():
     assert sorted(order[:5]) == sorted(order[5:10]) == list(range(5))
     assert order == example_order(5, 12, seed=3) and order != example_order(5, 12, seed=4)
 
+
+
+def test_length_sorting_keeps_each_steps_examples():
+    examples = [{"input_ids": [0] * n} for n in (5, 1, 4, 2, 3, 6)]
+    order = [0, 1, 2, 3, 4, 5]
+    assert length_sorted_steps(order, examples, global_batch=3) == [1, 2, 0, 3, 4, 5]

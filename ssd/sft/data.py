@@ -15,7 +15,8 @@ Guarantees:
   completion, or refused, as `overlong` says; never silently. An example that would train on zero
   tokens stops the run with a `RecordError` naming its origin.
 - `example_order` is a pure function of (number of examples, examples needed, seed): consecutive
-  seeded permutations, so any engine, world size and resumption sees the same stream.
+  seeded permutations, so any engine, world size and resumption sees the same stream;
+  `length_sorted_steps` sorts each optimizer step's examples by length (less padding, same step).
 
 Does not: pack several examples into one sequence, or deduplicate.
 """
@@ -235,6 +236,17 @@ def example_order(n_examples: int, n_needed: int, seed: int) -> list[int]:
     while len(order) < n_needed:
         order.extend(torch.randperm(n_examples, generator=generator).tolist())
     return order[:n_needed]
+
+
+def length_sorted_steps(order: list[int], examples: Sequence[dict], global_batch: int) -> list[int]:
+    """`order` with each optimizer step's examples sorted by length (shortest first).
+
+    The set of examples of every step is unchanged, and so is its token-weighted loss; micro-batches of
+    similar lengths need less padding."""
+    out: list[int] = []
+    for start in range(0, len(order), global_batch):
+        out.extend(sorted(order[start:start + global_batch], key=lambda i: len(examples[i]["input_ids"])))
+    return out
 
 
 def pad_id(tokenizer) -> int:

@@ -1,7 +1,8 @@
 """The paper-scale SFT engine: the Hugging Face Trainer, launched by accelerate (FSDP, DeepSpeed ZeRO-3) or torchrun.
 
 Guarantees:
-- The same data stream as the torch loop (`data.example_order`, one long epoch), consumed in global
+- The same data stream as the torch loop (`data.example_order` with each step sorted by length, as one
+  long epoch), consumed in global
   batches of micro_batch_size x accumulation x processes: step s trains on the same examples in every
   engine and at every world size.
 - The loss is the Trainer's causal-LM NLL normalised by the loss tokens of the whole optimizer step
@@ -29,7 +30,7 @@ from torch.utils.data import Sampler
 
 from ssd.sft import checkpoint
 from ssd.sft.config import SFTConfig
-from ssd.sft.data import collate, example_order, pad_id
+from ssd.sft.data import collate, example_order, length_sorted_steps, pad_id
 from ssd.sft.modeling import decay_parameter_names, load_model, save_final
 from ssd.sft.progress import StepLogger
 
@@ -131,7 +132,9 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     total_steps = cfg.total_steps(len(examples), args.world_size)
     args.max_steps = total_steps
     model = load_model(cfg)
-    order = example_order(len(examples), total_steps * cfg.global_batch(args.world_size), cfg.seed)
+    global_batch = cfg.global_batch(args.world_size)
+    order = length_sorted_steps(example_order(len(examples), total_steps * global_batch, cfg.seed), examples,
+                                global_batch)
     from transformers.trainer_callback import PrinterCallback  # noqa: PLC0415
 
     trainer_cls, callback_cls = _trainer_class()

@@ -1,7 +1,8 @@
 """The compact SFT engine: a plain torch loop for one CPU or one GPU.
 
 Guarantees:
-- Deterministic given the seed: the data stream is `data.example_order`, LoRA initialisation is seeded,
+- Deterministic given the seed: the data stream is `data.example_order` (each step's examples sorted
+  by length, `data.length_sorted_steps`, to cut padding), LoRA initialisation is seeded,
   and nothing else draws random numbers (no dropout by default).
 - The output layer runs only at loss positions, in chunks (`modeling.OutputLayer`), when it reproduces
   the model's own forward on a first micro-batch; otherwise the full logits are used.
@@ -25,7 +26,7 @@ import torch
 from ssd.runtime import default_device
 from ssd.sft import checkpoint
 from ssd.sft.config import SFTConfig
-from ssd.sft.data import collate, example_order, loss_tokens, pad_id
+from ssd.sft.data import collate, example_order, length_sorted_steps, loss_tokens, pad_id
 from ssd.sft.modeling import OutputLayer, load_model, nll_sum, parameter_groups, save_final
 from ssd.sft.progress import StepLogger
 
@@ -69,7 +70,8 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     )
     scheduler = cosine_schedule(optimizer, cfg, total_steps)
     start = checkpoint.restore(resume, optimizer, scheduler) if resume is not None else 0
-    order = example_order(len(examples), total_steps * global_batch, cfg.seed)
+    order = length_sorted_steps(example_order(len(examples), total_steps * global_batch, cfg.seed), examples,
+                                global_batch)
     padding = pad_id(tokenizer)
     output_layer = _output_layer(cfg, model, examples, padding, device)
     logger = StepLogger(total_steps=total_steps, start_step=start, **logger_args)
