@@ -46,7 +46,7 @@ STDLIB_MODULES = (
     "posixpath", "quopri", "reprlib", "shlex", "statistics", "string", "textwrap", "unicodedata",
     "urllib.parse", "xml.sax.saxutils", "zlib",
 )
-EVAL_STAGE = "eval-samples"  # the stage name ssd.pipeline.evaluate generates under, so grading reuses it
+EVAL_STAGE = "eval-samples"  # stage name of this experiment's evaluation generations (reruns reuse them)
 MIN_DOC_CHARS = 40
 MAX_DOC_CHARS = 700
 
@@ -264,7 +264,7 @@ def stage_seconds(path: Path) -> float | None:
 
 def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -> dict[str, Any]:
     from ssd import pipeline  # noqa: PLC0415
-    from ssd.metrics import paired_comparison  # noqa: PLC0415
+    from ssd.metrics import paired_comparison, summarize  # noqa: PLC0415
     from ssd.pools import find_contaminated  # noqa: PLC0415
     from ssd.problems import load_humaneval  # noqa: PLC0415
 
@@ -282,6 +282,7 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
     clock = Clock(plan(cfg, len(problems), len(pool)))
     models: dict[str, Path] = {"base": model_dir}
     order = arms(cfg)
+    generated: dict[str, Path] = {}
     for arm in order:
         if arm.role == "ssd" and "ssd" not in models:
             clock.start("ssd-synthesis")
@@ -292,34 +293,35 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
             models["ssd"] = pipeline.finetune(model_dir, train_file, sft_config(exp), root=root)
             clock.done("sft")
         clock.start(arm.label)
-        pipeline.generate(models[arm.role], problems, arm_decoding(cfg, arm.role, arm.temperature),
-                          stage_name=EVAL_STAGE, **common)
+        generated[arm.label] = pipeline.generate(models[arm.role], problems,
+                                                 arm_decoding(cfg, arm.role, arm.temperature),
+                                                 stage_name=EVAL_STAGE, **common)
         clock.done(arm.label)
     print("[smollm] grading every arm in the sandbox", flush=True)
-    evaluations = {arm.label: pipeline.evaluate(models[arm.role], problems,
-                                                arm_decoding(cfg, arm.role, arm.temperature), ks=exp.ks,
-                                                workers=exp.grading_workers, **common) for arm in order}
+    verdicts = {label: pipeline.grade(folder, problems, root=root, workers=exp.grading_workers)[0]
+                for label, folder in generated.items()}
     results: dict[str, Any] = {
         "experiment": exp.name, "config": resolved(cfg), "wall_seconds": round(time.time() - started, 1),
         "model": str(model_dir), "benchmark": {"name": "humaneval", "problems": sorted(problems)},
         "prompt_pool": {"path": exp.prompt_pool.path, "n_prompts": len(pool), "humaneval_matches": 0,
                         "ssd_samples_stage": str(samples_dir), "sft_data": str(train_file)},
         "sft_checkpoint": str(models["ssd"]),
-        "arms": {label: {"decoding": resolved(arm_decoding(cfg, arm.role, arm.temperature)),
-                         "summary": ev.summary, "samples_stage": str(ev.samples_dir)}
-                 for (label, ev), arm in zip(evaluations.items(), order)},
+        "arms": {arm.label: {"decoding": resolved(arm_decoding(cfg, arm.role, arm.temperature)),
+                             "summary": summarize(verdicts[arm.label], problems, ks=exp.ks,
+                                                  samples=pipeline.read_samples(generated[arm.label])),
+                             "samples_stage": str(generated[arm.label])} for arm in order},
         "paired": {},
     }
     for s in (a for a in order if a.role == "ssd"):
         for b in (a for a in order if a.role == "base"):
             results["paired"][f"{s.label} vs {b.label}"] = {
-                f"pass@{k}": paired_comparison(evaluations[b.label].verdicts, evaluations[s.label].verdicts,
-                                               problems, k) for k in exp.ks}
+                f"pass@{k}": paired_comparison(verdicts[b.label], verdicts[s.label], problems, k)
+                for k in exp.ks}
     results["headline"] = headline(results, cfg)
     results.update(testbed_form(results, exp.seed))
     results["stage_seconds"] = {
         "ssd-synthesis": stage_seconds(samples_dir), "sft": stage_seconds(models["ssd"]),
-        **{label: stage_seconds(ev.samples_dir) for label, ev in evaluations.items()}}
+        **{label: stage_seconds(folder) for label, folder in generated.items()}}
     write_results(results_root / exp.name, results)
     return results
 
