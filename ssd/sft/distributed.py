@@ -2,9 +2,8 @@
 
 Guarantees:
 - The same data stream as the torch loop (`data.example_order` with each step sorted by length, as one
-  long epoch), consumed in global
-  batches of micro_batch_size x accumulation x processes: step s trains on the same examples in every
-  engine and at every world size.
+  long epoch), consumed in global batches of micro_batch_size x accumulation x processes: step s trains
+  on the same examples in every engine and at every world size.
 - The loss is the Trainer's causal-LM NLL normalised by the loss tokens of the whole optimizer step
   across micro-batches and processes (`average_tokens_across_devices`), so 2 processes reproduce one.
 - The same optimizer groups (`modeling.decay_parameter_names`), AdamW betas, cosine-with-min-lr schedule,
