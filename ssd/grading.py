@@ -133,11 +133,11 @@ def _prepare(problem: Problem) -> _Prepared:
     return _Prepared("check", [""], [None], problem.question + "\n" + str(problem.tests[0]["output"]))
 
 
-def program_for(problem: Problem, completion: str, which: str = "last", lcb_prelude: bool = True) -> str | None:
-    """The code to run for a completion, or None (no code). LiveCodeBench-style problems get LCB_PRELUDE first."""
+def program_for(problem: Problem, completion: str, which: str = "last") -> str | None:
+    """The code to run for a completion, or None (no code)."""
     block = extract_code(completion, which=which)
     if problem.kind != "humaneval":
-        return (LCB_PRELUDE + block if lcb_prelude else block) if block is not None else None
+        return block
     body = block if block is not None else completion
     return problem.question + body if body.strip() else None
 
@@ -188,13 +188,14 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
             raise RecordError(f"sample {index}: field 'problem_id': unknown problem {sample.problem_id!r}")
         if problem.id not in prepared:
             prepared[problem.id] = _prepare(problem)
-        code = program_for(problem, sample.completion, which, lcb_prelude)
+        code = program_for(problem, sample.completion, which)
         if code is None:
             yield index, Verdict(sample.problem_id, sample.sample_index, "no_code", 0,
                                  len(prepared[problem.id].expected), 0.0, "no code block in the completion")
             continue
         spec = prepared[problem.id]
-        jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, spec.checker))
+        prelude = LCB_PRELUDE if lcb_prelude and problem.kind != "humaneval" else ""
+        jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, spec.checker, prelude))
         job_samples.append(index)
     for job_index, results in sandbox.run_unordered(jobs):
         index = job_samples[job_index]

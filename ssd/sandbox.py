@@ -31,12 +31,13 @@ under a folder other users cannot enter (e.g. /root), only the interpreter's fol
 Supervisors try to enter a new network namespace (empty: no network). `Sandbox.info` says which of privilege drop,
 network isolation and private tmp are in effect.
 
-Runs on Linux only (fork, pidfd, prctl, namespaces). Does not guarantee: protection against kernel exploits; isolation when not root (then a program runs as the
-grader's user: it can read and write that user's files and signal its processes, and the process limit counts the
-user's other processes); secrecy of world-readable files; network isolation where namespaces are not permitted;
-CPU-time accounting on an oversubscribed machine (timeouts are wall-clock). Tests of one program share an
-interpreter (as in LiveCodeBench): modules it imported and builtins it patched persist to its next test, and
-modules the supervisor imported are already in `sys.modules`.
+Runs on Linux only (fork, pidfd, prctl, namespaces). Does not guarantee: protection against kernel exploits;
+isolation when not root (then a program runs as the grader's user: it can read and write that user's files and
+signal its processes, and the process limit counts the user's other processes); secrecy of world-readable files;
+network isolation where namespaces are not permitted; CPU-time accounting on an oversubscribed machine (timeouts
+are wall-clock). Tests of one program share an interpreter (as in LiveCodeBench): modules it imported and builtins
+it patched persist to its next test. Modules the supervisor imported (including `Sandbox(preload=...)`) and the
+namespace of a job's trusted `prelude` (built in the supervisor) are inherited, not re-created, by each program.
 """
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("per_test_timeout", "program_timeout"):
             value = getattr(self, name)
-            if not (value is None and name == "program_timeout") and not (isinstance(value, (int, float)) and value > 0):
+            allowed = value is None and name == "program_timeout"
+            if not allowed and not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"Limits.{name}: expected a positive number of seconds, got {value}")
         for name in ("memory_mb", "max_output_bytes", "file_size_mb", "max_processes"):
             if not getattr(self, name) >= 1:
@@ -83,13 +85,16 @@ class Limits:
 @dataclasses.dataclass
 class Job:
     """One program and its tests. `inputs[i]` is the stdin text (stdin mode), the JSON text of the encoded argument
-    list (call mode), or ignored (check mode: one test, `checker` is trusted code defining `check(candidate)`)."""
+    list (call mode), or ignored (check mode: one test, `checker` is trusted code defining `check(candidate)`).
+    `prelude` (stdin and call modes) is code whose effect is as if it preceded `code`: it runs once per process and
+    each test's module starts from a copy of its namespace."""
 
     mode: str
     code: str
     inputs: list[str]
     entry_point: str = ""
     checker: str = ""
+    prelude: str = ""
 
 
 @dataclasses.dataclass

@@ -145,8 +145,23 @@ def _finish_like_python(code: int | str) -> int | str:
     return code
 
 
-def _load_program(code: str, name: str) -> types.ModuleType:
+_PRELUDES: dict[str, dict[str, Any]] = {}  # prelude code -> the namespace it builds
+
+
+def prelude_namespace(prelude: str) -> dict[str, Any]:
+    """The names a (trusted) prelude defines, built once per process; the supervisor builds it before forking."""
+    if prelude not in _PRELUDES:
+        namespace: dict[str, Any] = {}
+        exec(compile(prelude, "prelude.py", "exec", dont_inherit=True), namespace)  # noqa: S102 - trusted code
+        namespace.pop("__builtins__", None)
+        _PRELUDES[prelude] = namespace
+    return _PRELUDES[prelude]
+
+
+def _load_program(code: str, name: str, prelude: str = "") -> types.ModuleType:
     module = types.ModuleType(name)
+    if prelude:
+        module.__dict__.update(prelude_namespace(prelude))
     module.__file__ = "solution.py"
     sys.modules[name] = module
     program = compile(code, "solution.py", "exec", dont_inherit=True)  # no __future__ flags of this module
@@ -180,10 +195,10 @@ def run_tests_in_process(job: Job, first: int, count: int) -> None:
         os.close(base + 1)
         _bind_std_streams()
         if job.mode == "stdin":
-            code = _guarded(lambda: _load_program(job.code, "__main__"))
+            code = _guarded(lambda: _load_program(job.code, "__main__", job.prelude))
         else:
             def call(index: int = index, result_fd: int = base + 2) -> None:
-                function = _find_callable(_load_program(job.code, "solution"), job.entry_point)
+                function = _find_callable(_load_program(job.code, "solution", job.prelude), job.entry_point)
                 value = function(*decode_value(json.loads(job.inputs[index])))
                 _write_all(result_fd, json.dumps(encode_value(value)).encode())
             code = _guarded(call)

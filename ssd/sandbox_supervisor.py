@@ -30,7 +30,7 @@ from typing import Any
 
 from ssd.sandbox import UID_BASE, Job, Limits, TestResult, kill_process_group
 from ssd.sandbox_child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
-                               PR_SET_PDEATHSIG, TEST_FD, enter_sandbox, prctl, run_checker,
+                               PR_SET_PDEATHSIG, TEST_FD, enter_sandbox, prctl, prelude_namespace, run_checker,
                                run_tests_in_process, serve_candidate)
 
 STDERR_TAIL = 2000  # characters of a program's stderr kept for the verdict's detail
@@ -128,6 +128,8 @@ class _Supervisor:
             os.chmod(workdir, 0o700)
             if job.mode == "check":
                 return self._run_check(job, workdir, program_deadline)
+            if job.prelude:
+                prelude_namespace(job.prelude)  # trusted code, built once here and inherited by every fork
             results: list[TestResult] = []
             while len(results) < len(job.inputs) and time.monotonic() < program_deadline:
                 first = len(results)

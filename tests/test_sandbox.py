@@ -286,6 +286,11 @@ def test_tests_share_a_process_but_each_gets_fresh_stdin_module_and_output(sandb
     assert [r.stdout for r in results] == [f"{i} 0\n" for i in range(20)]
 
 
+def test_prelude_names_start_fresh_in_every_test(sandbox):
+    [results] = sandbox.run([Job("stdin", "print(x)\nx = 5", ["", ""], prelude="x = 1")])
+    assert [r.stdout for r in results] == ["1\n", "1\n"]
+
+
 def test_fast_exit_idiom_ends_only_its_own_test(sandbox):
     code = "import os, sys\nsys.stdout.write(input() + '\\n')\nsys.stdout.flush()\nos._exit(0)"
     [results] = sandbox.run([Job("stdin", code, ["a", "b", "c"])])
