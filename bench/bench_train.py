@@ -111,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args(argv)
     threads = configure_threads()
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        result = measure(args, Path(tmp), threads)
+    atomic_write_json(RESULT, result)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def measure(args: argparse.Namespace, work: Path, threads: int) -> dict:
     from transformers import AutoModelForCausalLM  # noqa: PLC0415
 
     from ssd.sft import SFTConfig  # noqa: PLC0415
@@ -118,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     from ssd.sft.modeling import load_tokenizer  # noqa: PLC0415
     from ssd.tinymodel import TinySpec, create_model, train_tokenizer  # noqa: PLC0415
 
-    work = Path(tempfile.mkdtemp(prefix="bench-train-"))
     rows = sample_rows(args.examples)
     data = work / "samples.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             rate[name] = max(rate.get(name, 0.0), tokens / wall)
             cpu_rate[name] = max(cpu_rate.get(name, 0.0), tokens / cpu)
     info = device_info()
-    result = {
+    return {
         **{f"tokens_per_s_{name}": round(value, 1) for name, value in rate.items()},
         **{f"tokens_per_cpu_s_{name}": round(value, 1) for name, value in cpu_rate.items()},
         "loop_vs_trl": round(rate["loop"] / rate["trl"], 3),
@@ -158,9 +165,6 @@ def main(argv: list[str] | None = None) -> int:
         "accelerate": version("accelerate"),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    atomic_write_json(RESULT, result)
-    print(json.dumps(result, indent=2))
-    return 0
 
 
 if __name__ == "__main__":
