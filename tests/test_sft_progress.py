@@ -23,3 +23,27 @@ def test_progress_bar_shows_loss_learning_rate_and_tokens_per_second(tmp_path, c
     logger.close()
     bar = capsys.readouterr().err
     assert "loss=1.2346" in bar and "lr=3.00e-04" in bar and "tok_s=" in bar and "1/2" in bar
+
+
+def test_tensorboard_receives_every_numeric_metric_per_step(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    scalars = []
+
+    class RecordingWriter:  # stands in for torch.utils.tensorboard.SummaryWriter (tensorboard not installed)
+        def __init__(self, log_dir):
+            self.log_dir = log_dir
+
+        def add_scalar(self, name, value, step):
+            scalars.append((name, step))
+
+        def close(self):
+            scalars.append(("closed", None))
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", types.SimpleNamespace(SummaryWriter=RecordingWriter))
+    logger = StepLogger(tmp_path / "log.jsonl", total_steps=1, progress=False, report_to=["tensorboard"])
+    logger.log(1, loss=1.0, lr=1e-3, input_tokens=10)
+    logger.close()
+    assert {("train/loss", 1), ("train/lr", 1), ("train/tokens_per_s", 1), ("train/input_tokens", 1)} <= set(scalars)
+    assert scalars[-1] == ("closed", None)
