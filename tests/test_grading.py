@@ -183,6 +183,14 @@ def test_humaneval_fenced_full_function_is_graded(humaneval):
                          limits=LIMITS)[0].status == "passed"
 
 
+def test_grade_file_takes_humaneval_by_name(tmp_path, humaneval):
+    samples_path = tmp_path / "samples.jsonl"
+    write_jsonl(samples_path, [sample("HumanEval/0", humaneval["HumanEval/0"].metadata["canonical_solution"]),
+                               sample("HumanEval/1", "    return []\n")])
+    results = grade_file(samples_path, "humaneval", tmp_path / "out", workers=1, limits=LIMITS, n_boot=10)
+    assert results["metrics"]["pass_at_k"]["pass@1"]["value"] == 0.5
+
+
 def test_default_ks_follow_the_official_ladder():
     assert default_ks(1) == [1]
     assert default_ks(10) == [1, 5]
