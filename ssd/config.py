@@ -2,9 +2,9 @@
 
 Guarantees:
 - `DecodingConfig` is the one decoding config every backend accepts (temperature, top_k, top_p, min_p,
-  max_tokens, n, seed, stop). Its fields mean exactly what `theory.decoding` means: temperature first,
-  then top-k on the tempered logits (0 = off), then top-p inside the survivors (1.0 = off), then min-p;
-  temperature below 1e-5 is greedy.
+  max_tokens, n, seed, stop). Its fields mean exactly what `theory.decoding` means (vLLM v0.11 order):
+  temperature first, then min-p (0.0 = off), then top-k on the tempered logits (0 = off), then top-p
+  inside the survivors (1.0 = off); temperature below 1e-5 is greedy.
 - `load_config(path, cls)` builds a (possibly nested) dataclass from YAML. An unknown key, a wrong type
   or an impossible value stops with one `ConfigError` naming the file and the dotted key.
 - `resolved(cfg)` returns the plain dict that stage hashes and manifests are computed from.
