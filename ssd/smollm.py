@@ -262,7 +262,8 @@ def stage_seconds(path: Path) -> float | None:
     return None
 
 
-def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -> dict[str, Any]:
+def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, only: str = "") -> dict[str, Any]:
+    """Every stage, then grading and results; with `only` (an arm label), just the stages that arm needs."""
     from ssd import pipeline  # noqa: PLC0415
     from ssd.metrics import paired_comparison, summarize  # noqa: PLC0415
     from ssd.pools import find_contaminated  # noqa: PLC0415
@@ -279,9 +280,13 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
                           f"e.g. {matches[0]}")
     common = {"prompt_style": exp.prompt_style, "backend": exp.backend,
               "backend_options": exp.backend_options, "root": root}
-    clock = Clock(plan(cfg, len(problems), len(pool)))
+    order = [a for a in arms(cfg) if not only or a.label == only]
+    if not order:
+        raise ConfigError(f"--only {only}: expected one of {[a.label for a in arms(cfg)]}")
+    steps = {s.name: s for s in plan(cfg, len(problems), len(pool))}
+    clock = Clock([steps[name] for name in steps if not only or name == only
+                   or (name in ("ssd-synthesis", "sft") and order[0].role == "ssd")])
     models: dict[str, Path] = {"base": model_dir}
-    order = arms(cfg)
     generated: dict[str, Path] = {}
     for arm in order:
         if arm.role == "ssd" and "ssd" not in models:
@@ -297,6 +302,8 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path) -
                                                  arm_decoding(cfg, arm.role, arm.temperature),
                                                  stage_name=EVAL_STAGE, **common)
         clock.done(arm.label)
+    if only:
+        return {"arm": only, "samples_stage": str(generated[only])}
     print("[smollm] grading every arm in the sandbox", flush=True)
     verdicts = {label: pipeline.grade(folder, problems, root=root, workers=exp.grading_workers)[0]
                 for label, folder in generated.items()}
@@ -385,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default="runs/smollm", help="stage cache folder")
     parser.add_argument("--results", default="results", help="results/<experiment name>/ is written here")
     parser.add_argument("--plan", action="store_true", help="print the plan and the wall-time estimate only")
+    parser.add_argument("--only", default="", metavar="ARM",
+                        help="generate one arm (e.g. ssd@T0.2) and the stages it needs, e.g. on a second "
+                             "core; a later plain run grades every arm and writes the results")
     args = parser.parse_args(argv)
     cfg = load_smollm(args.config or REPO_ROOT / SETTINGS[args.setting], args.set)
     if args.plan:
@@ -398,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_threads()
     model_dir = smollm2_135m_instruct()
-    run(cfg, model_dir=model_dir, root=Path(args.root), results_root=Path(args.results))
+    outcome = run(cfg, model_dir=model_dir, root=Path(args.root), results_root=Path(args.results), only=args.only)
+    if args.only:
+        print(f"[smollm] {args.only} generated in {outcome['samples_stage']}", flush=True)
+        return 0
     print(f"[smollm] wrote {Path(args.results) / cfg.experiment.name}/summary.json and report.md", flush=True)
     return 0

@@ -156,3 +156,9 @@ def test_summary_has_the_cpu_testbed_headline_keys():
     form = smollm.testbed_form(complete_results(cfg, (0.1, 0.3)), seed=0)
     assert set(form) == {"seeds", "base", "ssd", "delta"}
     assert form["delta"]["pass@1"]["value"] == 0.2
+
+
+def test_only_an_unknown_arm_is_one_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="ssd@T9.9"):
+        smollm.run(smollm.load_smollm(SMALL), model_dir=tmp_path, root=tmp_path, results_root=tmp_path,
+                   only="ssd@T9.9")
