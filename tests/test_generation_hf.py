@@ -61,6 +61,26 @@ def test_a_completion_depends_on_its_seed_not_its_batch(backend):
     assert together[1][0].token_ids == alone[0][0].token_ids
 
 
+def test_rows_that_finish_early_leave_the_batch_without_changing_the_others(backend):
+    cfg = DecodingConfig(temperature=1.0, max_tokens=30)
+    seeds = list(range(100, 112))
+    together = [row[0] for row in backend.generate([CHAT] * len(seeds), cfg, seeds=seeds)]
+    assert {c.finish_reason for c in together} == {"stop", "length"}  # some rows left the batch early
+    alone = [backend.generate([CHAT], cfg, seeds=[s])[0][0] for s in seeds]
+    assert [c.token_ids for c in together] == [c.token_ids for c in alone]
+
+
+def test_a_cache_that_cannot_drop_rows_gives_the_same_completions(backend, monkeypatch):
+    import transformers
+
+    cfg = DecodingConfig(temperature=1.0, max_tokens=30, n=12, seed=4)
+    pruned = backend.generate([CHAT], cfg)
+    for cls in transformers.DynamicCache.__mro__:
+        if "batch_select_indices" in vars(cls):
+            monkeypatch.delattr(cls, "batch_select_indices")
+    assert backend.generate([CHAT], cfg) == pruned
+
+
 def test_n_completions_per_prompt_differ_and_keep_order(backend):
     cfg = DecodingConfig(temperature=1.0, max_tokens=6, n=4, seed=3)
     out = backend.generate(["a", "bb"], cfg)

@@ -11,7 +11,9 @@ Guarantees:
 - Stop strings end a completion as in vLLM: the text stops before the string, the ids keep the token that
   completed it. A stop string that is one special token acts as a stop token id.
 
-Does not: prune finished rows from the batch, or check the prompt against the model's context length.
+- Finished completions leave the batch (their KV-cache rows are dropped) when the cache supports it.
+
+Does not: check the prompt against the model's context length.
 """
 from __future__ import annotations
 
@@ -90,24 +92,34 @@ class TransformersBackend(Backend):
         window = 4 * max((len(s) for s in cfg.stop), default=0) + 2
         tokens: list[list[int]] = [[] for _ in prompt_ids]
         finish: list[str | None] = [None] * len(prompt_ids)
+        rows = list(range(len(prompt_ids)))  # the completion behind each row of the live batch
         cache = None
         with torch.inference_mode():
             for _ in range(cfg.max_tokens):
                 output = self.net(input_ids=ids, attention_mask=mask, position_ids=positions,
                                   use_cache=True, logits_to_keep=1, **{self.cache_arg: cache})
                 cache = getattr(output, self.cache_arg)
-                active = [r for r, f in enumerate(finish) if f is None]
-                logits = output.logits[active, -1, :].float()
-                drawn = processing.sample(logits, cfg, [generators[r] for r in active]).tolist()
-                next_ids = [self.pad_id] * len(prompt_ids)
-                for r, token in zip(active, drawn):
-                    next_ids[r] = token
+                logits = output.logits[:, -1, :].float()
+                drawn = processing.sample(logits, cfg, [generators[r] for r in rows]).tolist()
+                live = []
+                for position, (r, token) in enumerate(zip(rows, drawn)):
+                    if finish[r] is not None:  # only when the cache could not drop the row
+                        continue
                     tokens[r].append(token)
                     if token in stop_ids or (window > 2 and self._hits_stop(tokens[r], window, cfg.stop)):
                         finish[r] = "stop"
-                if all(f is not None for f in finish):
+                    else:
+                        live.append(position)
+                if not live:
                     break
-                ids = torch.tensor(next_ids, device=self.device)[:, None]
+                if len(live) < len(rows) and hasattr(cache, "batch_select_indices"):
+                    keep = torch.tensor(live, device=self.device)
+                    cache.batch_select_indices(keep)
+                    mask, positions = mask[keep], positions[keep]
+                    rows, drawn = [rows[p] for p in live], [drawn[p] for p in live]
+                else:  # a cache that cannot drop rows: finished rows keep decoding padding, ignored
+                    drawn = [token if position in live else self.pad_id for position, token in enumerate(drawn)]
+                ids = torch.tensor(drawn, device=self.device)[:, None]
                 mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
                 positions = positions[:, -1:] + 1
         return [self._completion(t, f or "length", cfg.stop) for t, f in zip(tokens, finish)]
