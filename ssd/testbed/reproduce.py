@@ -46,7 +46,7 @@ def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, diffic
 
 def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
     from ssd.metrics import summarize  # noqa: PLC0415
-    from ssd.testbed.tokenstats import token_statistics  # noqa: PLC0415
+    from ssd.testbed.tokenstats import cached_token_statistics  # noqa: PLC0415
 
     started = time.time()
     study = Study(cfg, root)
@@ -78,8 +78,9 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
 
     trunc = cfg.eval_truncation
     ssd_model = t2["ssd"][cfg.ssd_seeds[0]][0]
-    stats = {name: token_statistics(model, study.splits["eval"], prompt_style=cfg.prompt_style,
-                                    temperatures=cfg.token_stat_temperatures, top_k=trunc.top_k, top_p=trunc.top_p)
+    stats = {name: cached_token_statistics(root, model, study.splits["eval"], prompt_style=cfg.prompt_style,
+                                           temperatures=cfg.token_stat_temperatures, top_k=trunc.top_k,
+                                           top_p=trunc.top_p)
              for name, model in (("base", study.base_model), ("ssd", ssd_model))}
     series = build_series(cfg, frontier, grid, stats, fig7)
     recipe = t2["recipe"]
@@ -92,6 +93,7 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
         "delta": {k: {"value": v["delta"], "ci": v["ci"], "p_value": v["p_value"]}
                   for k, v in table2["paired"]["all"].items()},
         "recipe": recipe, "eval_truncation": dataclasses.asdict(trunc), "sweep_n": cfg.sweep_n,
+        "sft": dataclasses.asdict(cfg.sft),
         "frontier": {
             "best_joint": _setting(frontier["best_joint"]),
             "best_temperature_only": _setting(frontier["best_temperature_only"]),

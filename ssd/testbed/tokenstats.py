@@ -7,7 +7,7 @@ the distribution over every completion token. A completion token is a `fork` pos
 contain a fork label, else `lock` if they contain a lock label, else `other`. The decoded distributions
 (temperature, top-k, top-p) come from the decoding oracle `theory.decoding`.
 
-Guarantees: per label and overall, the mean over positions of (a) the cumulative probability mass of the
+Guarantees: `cached_token_statistics` computes once per (model, problems, settings). Per label and overall, the mean over positions of (a) the cumulative probability mass of the
 top r tokens at temperature 1 without truncation, (b) the number of tokens kept by the evaluation truncation
 and (c) the entropy (nats) of the truncated distribution, for each evaluation temperature; plus (d) the
 mean probability of the canonical token at temperature 1. Does not: sample, or look at the model's own
@@ -93,6 +93,26 @@ def statistics(logits: np.ndarray, targets: np.ndarray, temperatures: list[float
         out["entropy"].append(float(_entropy(decode_distribution(
             logits, temperature=t, top_k=top_k, top_p=top_p)).mean()))
     return out
+
+
+def cached_token_statistics(root: str | Path, model_dir: str | Path, problems: list[Problem], **kwargs: Any
+                            ) -> dict[str, Any]:
+    """`token_statistics` inside a stage keyed by the model, the problems and the settings."""
+    import json  # noqa: PLC0415
+
+    from ssd.pipeline import model_identity, problems_identity  # noqa: PLC0415
+    from ssd.stages import Stage, atomic_write_json  # noqa: PLC0415
+
+    stage = Stage(root, "testbed-token-stats", {"settings": kwargs},
+                  inputs={"model": model_identity(model_dir), "problems": problems_identity({p.id: p for p in problems})})
+    path = stage.dir / "stats.json"
+    if stage.complete:
+        return json.loads(path.read_text(encoding="utf-8"))
+    with stage:
+        stats = token_statistics(model_dir, problems, **kwargs)
+        atomic_write_json(path, stats)
+        stage.finish()
+    return stats
 
 
 def token_statistics(model_dir: str | Path, problems: list[Problem], *, prompt_style: str,
