@@ -126,10 +126,12 @@ class Stage:
     config: Any
     inputs: dict[str, str] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=list)
+    directory: str | os.PathLike | None = None  # a caller-chosen folder instead of the hashed one
+    started: float | None = None  # wall-clock start, when the work began before this object existed
 
     def __post_init__(self) -> None:
-        self.dir = stage_dir(self.root, self.name, self.config, self.inputs)
-        self._t0 = time.time()
+        self.dir = Path(self.directory) if self.directory else stage_dir(self.root, self.name, self.config, self.inputs)
+        self._t0 = time.time() if self.started is None else self.started
 
     @property
     def complete(self) -> bool:
@@ -137,7 +139,7 @@ class Stage:
 
     def __enter__(self) -> "Stage":
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._t0 = time.time()
+        self._t0 = time.time() if self.started is None else self.started
         return self
 
     def __exit__(self, *exc: Any) -> None:

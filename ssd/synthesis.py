@@ -146,8 +146,7 @@ def generate_samples(backend: Backend, problems: list[Problem], *, prompt_style:
         raise RecordError(f"{out_dir}: expected {len(items)} records after generation, found {len(samples)}")
     health = run_health(samples)
     atomic_write_json(out_dir / "health.json", health)
-    stage = Stage(out_dir.parent, "samples", request, seeds=[decoding.seed])
-    stage.dir, stage._t0 = out_dir, started  # this folder is the stage; its manifest goes here
+    stage = Stage(out_dir.parent, "samples", request, seeds=[decoding.seed], directory=out_dir, started=started)
     stage.finish({"health": health, "n_samples": len(samples)})
     return out_dir
 

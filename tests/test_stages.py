@@ -23,3 +23,10 @@ def test_file_hash_covers_folder_contents(tmp_path):
     h1 = file_hash(tmp_path / "d")
     (tmp_path / "d" / "a").write_text("2")
     assert file_hash(tmp_path / "d") != h1
+
+
+def test_stage_can_live_in_a_caller_chosen_folder(tmp_path):
+    st = Stage(tmp_path, "s", {"k": 1}, directory=tmp_path / "here", started=0.0)
+    st.dir.mkdir()
+    manifest = st.finish()
+    assert is_complete(tmp_path / "here") and manifest["wall_seconds"] > 1e9
