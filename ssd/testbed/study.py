@@ -101,7 +101,7 @@ class Study:
     """One run of the experiment; methods are its steps, sharing problems, base model and caches."""
 
     def __init__(self, cfg: StudyConfig, root: str | Path):
-        self.cfg, self.root = cfg, Path(root)
+        self.cfg, self.root = cfg, Path(root).resolve()  # one spelling per folder: stages record paths
         seed = cfg.benchmark_seed
         self.splits = {name: bm.make_split(name, getattr(cfg, name), seed=seed) for name in ("pool", "val", "eval")}
         self.base_model = build_base_model(cfg.base, self.splits, prompt_style=cfg.prompt_style,
