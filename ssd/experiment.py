@@ -32,7 +32,7 @@ from typing import Any
 from ssd.config import ConfigError, DecodingConfig, build, load_config, load_yaml, resolved
 from ssd.pools import SAMPLE_FILTERS
 from ssd.prompts import STYLES as PROMPT_STYLES
-from ssd.stages import config_hash
+from ssd.stages import REPO_ROOT, config_hash
 
 STAGES = ("base_eval", "synthesis", "sft", "ssd_eval")
 BENCHMARK_KINDS = ("livecodebench", "humaneval", "problems")
@@ -144,6 +144,7 @@ class ExperimentConfig:
     synthesis_decoding: DecodingConfig  # Table 3, training side
     ssd_decoding: DecodingConfig  # Table 3, evaluation side
     sft: dict[str, Any]  # ssd.sft.SFTConfig fields (model, data and output_dir are filled in by the pipeline)
+    sft_recipe: str = ""  # an SFT YAML (e.g. experiments/sft/paper-instruct.yaml) that `sft` overrides key by key
     sft_launcher: list[str] = dataclasses.field(default_factory=list)  # e.g. accelerate launch ...; [] = in-process
     sample_filter: str = "stubs"  # ssd.pools.select_samples rule for the SFT data (paper: empty and stubs)
     backend: str = "vllm"
@@ -231,8 +232,19 @@ def sft_config(cfg: ExperimentConfig, source: str = ""):
     return sft
 
 
+def _recipe_path(recipe: str, source: str) -> Path:
+    for candidate in (Path(recipe), REPO_ROOT / recipe):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{source}: sft_recipe: file {recipe} not found (relative to the current folder or the repo)")
+
+
 def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentConfig:
     cfg = load_config(path, ExperimentConfig, overrides)
+    if cfg.sft_recipe:
+        recipe = load_yaml(_recipe_path(cfg.sft_recipe, str(path)))
+        base = {k: v for k, v in recipe.items() if k not in (*PIPELINE_SFT_FIELDS, "seed")}  # seed: the experiment's
+        cfg.sft = {**base, **cfg.sft}
     sft_config(cfg, source=str(path))
     return cfg
 

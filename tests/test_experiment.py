@@ -196,3 +196,17 @@ def test_backend_options_the_backend_factory_does_not_take_fail_the_dry_run(tmp_
     report = dry_run(load_experiment(write(tmp_path, variant(backend_options={"dtype": "bfloat16", "warp": 9}))))
     assert [p for p in report["problems"] if "backend_options" in p] == [
         "backend_options.warp: not accepted by ssd.generation.make_backend (accepts ['batch_size', 'device', 'dtype'])"]
+
+
+def test_sft_recipe_supplies_defaults_that_sft_overrides(tmp_path):
+    recipe = write(tmp_path, {"model": "ignored", "seed": 99, "lr": 3.0e-6, "min_lr": 1.0e-6, "warmup_steps": 7, "max_steps": 10},
+                   name="recipe.yaml")
+    cfg = load_experiment(write(tmp_path, variant(sft_recipe=str(recipe))))
+    assert cfg.sft["lr"] == 3.0e-6 and cfg.sft["warmup_steps"] == 7
+    assert cfg.sft["max_steps"] == 100  # the experiment's own sft block wins
+    assert "model" not in cfg.sft and "seed" not in cfg.sft
+
+
+def test_missing_sft_recipe_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="sft_recipe: file nowhere.yaml not found"):
+        load_experiment(write(tmp_path, variant(sft_recipe="nowhere.yaml")))
