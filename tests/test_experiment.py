@@ -195,7 +195,8 @@ def test_unknown_prompt_style_is_refused(tmp_path):
 def test_backend_options_the_backend_factory_does_not_take_fail_the_dry_run(tmp_path):
     report = dry_run(load_experiment(write(tmp_path, variant(backend_options={"dtype": "bfloat16", "warp": 9}))))
     assert [p for p in report["problems"] if "backend_options" in p] == [
-        "backend_options.warp: not accepted by ssd.generation.make_backend (accepts ['batch_size', 'device', 'dtype'])"]
+        "backend_options.warp: not accepted by ssd.generation.make_backend (accepts ['batch_size', 'device', 'dtype', "
+        "'gpu_memory_utilization', 'max_model_len', 'tensor_parallel_size'])"]
 
 
 def test_sft_recipe_supplies_defaults_that_sft_overrides(tmp_path):

@@ -75,14 +75,23 @@ class Backend(abc.ABC):
 
 
 def make_backend(name: str, model: str, *, device: str | None = None, dtype: str | None = None,
-                 batch_size: int = 16) -> Backend:
-    """A backend by name: "transformers" (CPU or GPU) or "vllm". `model` is an HF directory or hub id."""
+                 batch_size: int = 16, tensor_parallel_size: int = 1, max_model_len: int | None = None,
+                 gpu_memory_utilization: float | None = None) -> Backend:
+    """A backend by name: "transformers" (CPU or GPU) or "vllm". `model` is an HF directory or hub id.
+
+    `tensor_parallel_size`, `max_model_len` and `gpu_memory_utilization` are vLLM engine settings; the
+    transformers backend runs on one device and refuses tensor parallelism.
+    """
     if name == "transformers":
         from ssd.generation.hf import TransformersBackend  # noqa: PLC0415
 
+        if tensor_parallel_size != 1:
+            raise ConfigError("tensor_parallel_size: the transformers backend runs on one device; use vllm")
         return TransformersBackend(model, device=device, dtype=dtype, batch_size=batch_size)
     if name == "vllm":
         from ssd.generation.vllm_backend import VLLMBackend  # noqa: PLC0415
 
-        return VLLMBackend(model, dtype=dtype)
+        engine = {"tensor_parallel_size": tensor_parallel_size, "max_model_len": max_model_len,
+                  "gpu_memory_utilization": gpu_memory_utilization}
+        return VLLMBackend(model, dtype=dtype, **{k: v for k, v in engine.items() if v is not None})
     raise ConfigError(f"backend: expected one of {BACKENDS}, got {name!r}")
