@@ -262,8 +262,12 @@ def stage_seconds(path: Path) -> float | None:
     return None
 
 
-def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, only: str = "") -> dict[str, Any]:
-    """Every stage, then grading and results; with `only` (an arm label), just the stages that arm needs."""
+def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, only: str = "",
+        ssd_checkpoint: Path | None = None) -> dict[str, Any]:
+    """Every stage, then grading and results; with `only` (an arm label), just the stages that arm needs;
+    with `ssd_checkpoint`, that model is the SSD arm's instead of a fine-tune of the synthesized samples."""
+    if ssd_checkpoint is not None and not (ssd_checkpoint / "config.json").is_file():
+        raise ConfigError(f"--ssd-checkpoint {ssd_checkpoint}: not a Hugging Face model directory")
     from ssd import pipeline  # noqa: PLC0415
     from ssd.metrics import paired_comparison, summarize  # noqa: PLC0415
     from ssd.pools import find_contaminated  # noqa: PLC0415
@@ -295,7 +299,7 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
             clock.done("ssd-synthesis")
             clock.start("sft")
             train_file = pipeline.select_training_data(samples_dir, exp.sample_filter, root=root)
-            models["ssd"] = pipeline.finetune(model_dir, train_file, sft_config(exp), root=root)
+            models["ssd"] = ssd_checkpoint or pipeline.finetune(model_dir, train_file, sft_config(exp), root=root)
             clock.done("sft")
         clock.start(arm.label)
         generated[arm.label] = pipeline.generate(models[arm.role], problems,
@@ -312,7 +316,7 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
         "model": str(model_dir), "benchmark": {"name": "humaneval", "problems": sorted(problems)},
         "prompt_pool": {"path": exp.prompt_pool.path, "n_prompts": len(pool), "humaneval_matches": 0,
                         "ssd_samples_stage": str(samples_dir), "sft_data": str(train_file)},
-        "sft_checkpoint": str(models["ssd"]),
+        "sft_checkpoint": str(models["ssd"]), "sft_checkpoint_given": ssd_checkpoint is not None,
         "arms": {arm.label: {"decoding": resolved(arm_decoding(cfg, arm.role, arm.temperature)),
                              "summary": summarize(verdicts[arm.label], problems, ks=exp.ks,
                                                   samples=pipeline.read_samples(generated[arm.label])),
@@ -395,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", metavar="ARM",
                         help="generate one arm (e.g. ssd@T0.2) and the stages it needs, e.g. on a second "
                              "core; a later plain run grades every arm and writes the results")
+    parser.add_argument("--ssd-checkpoint", type=Path, metavar="DIR",
+                        help="evaluate this SSD checkpoint instead of training one (e.g. one trained by an "
+                             "earlier version of the SFT stage); recorded in summary.json")
     args = parser.parse_args(argv)
     cfg = load_smollm(args.config or REPO_ROOT / SETTINGS[args.setting], args.set)
     if args.plan:
@@ -408,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_threads()
     model_dir = smollm2_135m_instruct()
-    outcome = run(cfg, model_dir=model_dir, root=Path(args.root), results_root=Path(args.results), only=args.only)
+    outcome = run(cfg, model_dir=model_dir, root=Path(args.root), results_root=Path(args.results), only=args.only,
+                  ssd_checkpoint=args.ssd_checkpoint)
     if args.only:
         print(f"[smollm] {args.only} generated in {outcome['samples_stage']}", flush=True)
         return 0

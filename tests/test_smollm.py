@@ -162,3 +162,9 @@ def test_only_an_unknown_arm_is_one_config_error(tmp_path):
     with pytest.raises(ConfigError, match="ssd@T9.9"):
         smollm.run(smollm.load_smollm(SMALL), model_dir=tmp_path, root=tmp_path, results_root=tmp_path,
                    only="ssd@T9.9")
+
+
+def test_a_checkpoint_that_is_not_a_model_directory_is_one_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not a Hugging Face model directory"):
+        smollm.run(smollm.load_smollm(SMALL), model_dir=tmp_path, root=tmp_path, results_root=tmp_path,
+                   ssd_checkpoint=tmp_path / "missing")
