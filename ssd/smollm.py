@@ -47,6 +47,7 @@ STDLIB_MODULES = (
     "urllib.parse", "xml.sax.saxutils", "zlib",
 )
 EVAL_STAGE = "eval-samples"  # stage name of this experiment's evaluation generations (reruns reuse them)
+CACHED_BELOW_SECONDS = 5.0
 MIN_DOC_CHARS = 40
 MAX_DOC_CHARS = 700
 
@@ -206,8 +207,10 @@ class Clock:
               f"{_hms(speed * sum(self.remaining.values()))} at {speed:.1f}x the estimated time)", flush=True)
 
     def done(self, name: str) -> None:
-        self.spent += time.time() - self.stage_t0
-        self.estimated_spent += self.remaining.pop(name, 0.0)
+        elapsed, estimate = time.time() - self.stage_t0, self.remaining.pop(name, 0.0)
+        if elapsed >= CACHED_BELOW_SECONDS:  # a stage reused from the cache says nothing about speed
+            self.spent += elapsed
+            self.estimated_spent += estimate
         print(f"[smollm] {name}: done (elapsed {_hms(time.time() - self.t0)})", flush=True)
 
 

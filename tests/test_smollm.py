@@ -168,3 +168,12 @@ def test_a_checkpoint_that_is_not_a_model_directory_is_one_config_error(tmp_path
     with pytest.raises(ConfigError, match="not a Hugging Face model directory"):
         smollm.run(smollm.load_smollm(SMALL), model_dir=tmp_path, root=tmp_path, results_root=tmp_path,
                    ssd_checkpoint=tmp_path / "missing")
+
+
+def test_eta_ignores_stages_reused_from_the_cache(capsys, monkeypatch):
+    monkeypatch.setattr(smollm.time, "time", lambda: 0.0)
+    clock = smollm.Clock([smollm.Step("a", 10.0), smollm.Step("b", 20.0)])
+    clock.start("a")
+    clock.done("a")
+    clock.start("b")
+    assert "ETA for the rest 0h00m20s at 1.0x" in capsys.readouterr().out
