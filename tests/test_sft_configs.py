@@ -60,3 +60,14 @@ def test_launch_configs_load_with_accelerate(name):
         assert json.loads((SFT.parent.parent / ds_file).read_text())["zero_optimization"]["stage"] == 3
     assert config.mixed_precision == "bf16" or ds_file
     assert config.num_processes >= 8
+
+
+def test_run_identity_does_not_depend_on_how_a_local_path_is_spelled(tmp_path, monkeypatch):
+    from ssd.sft.config import SFTConfig
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "data.jsonl").write_text("")
+    monkeypatch.chdir(tmp_path)
+    relative = SFTConfig(model="model", data="data.jsonl", output_dir="out")
+    absolute = SFTConfig(model=str(tmp_path / "model"), data=str(tmp_path / "data.jsonl"), output_dir="out")
+    assert relative.identity() == absolute.identity()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 from ssd.config import ConfigError
@@ -141,4 +143,13 @@ class SFTConfig:
         data = dataclasses.asdict(self)
         for name in NON_IDENTITY_FIELDS:
             data.pop(name)
+        data["model"] = _canonical_location(self.model)
+        data["data"] = ([_canonical_location(d) for d in self.data] if isinstance(self.data, list)
+                        else _canonical_location(self.data))
         return data
+
+
+def _canonical_location(value: str) -> str:
+    """An existing local path as an absolute path (so `runs/x` and `/repo/runs/x` are one run); else as given."""
+    path = Path(value)
+    return os.path.abspath(value) if value and path.exists() else value
