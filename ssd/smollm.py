@@ -15,6 +15,8 @@ Guarantees:
   what is left. Every stage is cached (`ssd.stages`), so rerunning the same command resumes.
 - The pool is checked with the contamination guard (`ssd.pools.find_contaminated`) against all 164
   HumanEval problems before synthesis; a match stops the run.
+- `--only ARM` generates one arm (and the stages it needs) so that a second process can take it;
+  `--ssd-checkpoint DIR` evaluates a given SSD model instead of training one (recorded in the summary).
 - Results go to `results/<experiment name>/summary.json` and `report.md`: pass@k with bootstrap intervals
   for every arm of the sweeps, run health, and paired SSD-vs-base comparisons on identical problems.
 
