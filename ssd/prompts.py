@@ -52,6 +52,8 @@ def fenced(code: str) -> str:
 
 
 def paper_user_turn(problem: Problem) -> str:
+    if problem.kind == "humaneval":  # question and starter code are both the signature with its docstring
+        return f"Complete this Python function:\n{fenced(problem.starter_code)}"
     if problem.starter_code.strip():
         return f"{problem.question}\n\nUse this starter code:\n{fenced(problem.starter_code)}"
     return problem.question

@@ -33,6 +33,15 @@ def test_paper_style_shows_starter_code_of_functional_problems(smollm):
     assert "```python\nclass Solution:\n    def total(self, xs: list[int]) -> int:\n```" in text
 
 
+def test_paper_style_shows_a_humaneval_signature_once(smollm):
+    signature = 'def add(a: int, b: int) -> int:\n    """Return a + b."""\n'
+    problem = Problem(id="HumanEval/x", source="humaneval", question=signature, kind="humaneval",
+                      tests=[{"input": "", "output": "def check(f): assert f(1, 2) == 3"}],
+                      starter_code=signature, func_name="add")
+    text = build_prompt(problem, "paper", smollm)
+    assert text.count("def add(") == 1 and "```python\ndef add(" in text
+
+
 def test_official_chat_is_one_user_turn_with_the_stdin_template(smollm):
     text = build_prompt(STDIN, "official-chat", smollm)
     user = text.split("<|im_start|>user\n", 1)[1]
