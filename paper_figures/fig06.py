@@ -9,7 +9,7 @@ Does not: fall back to any paper number; without our run it is skipped.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from paper_figures import style
 from paper_figures.sources import Built, Context, Skip, ours, same_length
@@ -51,7 +51,7 @@ def build(ctx: Context) -> Built:
     axes[0].set_yscale("log")
     plain = FuncFormatter(lambda value, _: f"{value:.3g}")
     axes[0].yaxis.set_major_formatter(plain)
-    axes[0].yaxis.set_minor_formatter(plain)
+    axes[0].yaxis.set_minor_formatter(NullFormatter())  # minor labels of a log axis collide
     axes[0].set_xlabel("token rank")
     axes[0].set_ylabel("1 − cumulative mass")
     axes[0].set_title("(a) mass outside the top ranks")
@@ -62,6 +62,6 @@ def build(ctx: Context) -> Built:
     for ax in axes[1:]:
         ax.set_xlabel("T_eval")
     for ax in axes:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, handlelength=3.5)  # long enough to show the dash patterns
     footer = f"Our CPU run ({stats['_path']}); the paper gives no numbers for Fig. 6, so no paper series is drawn."
     return Built(style.save_figure(fig, ctx.out, "fig06", footer), [f"our run ({stats['_path']})"])
