@@ -130,8 +130,10 @@ def generate(
     """
     problems = as_problem_dict(problems)
     options = dict(backend_options or {})
+    tokenizer = backend.tokenizer if not isinstance(backend, str) else _load_tokenizer(model)
     config = {"model": model_identity(model), "decoding": resolved(decoding), "prompt_style": prompt_style,
-              "backend": _backend_name(backend), "backend_options": options}
+              "backend": _backend_name(backend), "backend_options": options,
+              "prompts": rendered_prompts_key(problems, prompt_style, tokenizer)}
     stage = Stage(root, stage_name, config, inputs={"problems": problems_identity(problems)})
     if stage.complete:
         return stage.dir
@@ -143,13 +145,26 @@ def generate(
 
         backend = make_backend(backend, str(model), **options)
     try:  # writes the stage manifest when complete
-        generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=None,
+        generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=tokenizer,
                          decoding=decoding, out_dir=stage.dir)
     finally:
         if owned:  # an engine built here is freed here, before the next stage needs the GPUs
             del backend
             release_accelerator_memory()
     return stage.dir
+
+
+def _load_tokenizer(model: str | Path) -> Any:
+    from transformers import AutoTokenizer  # noqa: PLC0415
+
+    return AutoTokenizer.from_pretrained(str(model))
+
+
+def rendered_prompts_key(problems: Mapping[str, Problem], prompt_style: str, tokenizer: Any) -> str:
+    """A hash of the exact prompt texts, so a change of template or prompt code is a new generation stage."""
+    from ssd.prompts import build_prompt  # noqa: PLC0415
+
+    return config_hash([[pid, build_prompt(p, prompt_style, tokenizer)] for pid, p in problems.items()], length=64)
 
 
 def release_accelerator_memory() -> None:

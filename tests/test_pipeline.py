@@ -219,3 +219,15 @@ def test_synthesis_only_run_needs_no_benchmark(world, first_run):
     results = pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
     assert results["plan"] == ["synthesis"] and "base" not in results and "ssd" not in results
     assert len(pipeline.read_samples(results["stages"]["ssd_samples"])) == 4  # nothing to exclude against
+
+
+def test_a_changed_prompt_text_is_a_new_generation_stage(tmp_path, monkeypatch):
+    import ssd.prompts
+
+    problems = [problem(0, "Print hello.")]
+    first = pipeline.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
+                              backend=ScriptedBackend(), root=tmp_path)
+    monkeypatch.setattr(ssd.prompts, "LCB_HEAD", ssd.prompts.LCB_HEAD + " Be brief.")
+    second = pipeline.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
+                               backend=ScriptedBackend(), root=tmp_path)
+    assert first != second
