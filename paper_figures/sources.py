@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ssd.config import ConfigError, load_yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -92,10 +92,10 @@ def paper(name: str) -> dict[str, Any]:
     if not path.exists():
         raise DataError(f"{path}: transcribed data file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise DataError(f"{path}: not valid YAML ({e})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        data = load_yaml(path)
+    except ConfigError as e:
+        raise DataError(str(e)) from None
+    if not isinstance(data.get("source"), str):
         raise DataError(f"{path}: field 'source': expected a string naming the table/figure and paper version")
     relpath = str(path.relative_to(REPO_ROOT))
     _check_shapes(data, relpath)
