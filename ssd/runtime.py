@@ -1,14 +1,22 @@
-"""Process-wide runtime knobs: the torch thread count and the default device.
+"""Process-wide runtime knobs (the torch thread count, the default device) and a description of the host.
 
 Guarantees: `configure_threads(n)` sets torch's intra-op threads to `n` (default: the `SSD_THREADS`
 environment variable, else the number of cores) and inter-op threads to 1, once per process, so that
-two cores are never oversubscribed. Does not: pin processes to cores.
+two cores are never oversubscribed. `host_info()` describes the machine a measurement ran on: CPU model,
+cores, the instruction-set flags that decide CPU matmul speed (bf16 is emulated, ~10x slower, without
+avx512_bf16 or AMX), the torch build, threads in use and the load average at call time, GPUs if any.
+Does not: pin processes to cores.
 """
 from __future__ import annotations
 
 import os
+import platform
+from pathlib import Path
+from typing import Any
 
 _configured: int | None = None
+# CPU flags that change what a CPU benchmark measures (names as in /proc/cpuinfo).
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 
 def default_threads() -> int:
@@ -41,3 +49,49 @@ def default_device() -> str:
     import torch  # noqa: PLC0415
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _cpu_model_and_flags() -> tuple[str, set[str]]:
+    """The CPU model name and flag set from /proc/cpuinfo (Linux); the platform's processor string elsewhere."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return model, flags
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            model = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    return model, flags
+
+
+def host_info() -> dict[str, Any]:
+    """The host a measurement runs on (see the module docstring); JSON-able."""
+    import torch  # noqa: PLC0415 - heavy
+
+    model, flags = _cpu_model_and_flags()
+    build = torch.__config__.show()
+    cuda = torch.cuda.is_available()
+    return {
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "cpu_flags": {flag: flag in flags for flag in CPU_FLAGS},
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_build": {
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version() if cuda else None,
+            "mkl": torch.backends.mkl.is_available(),
+            "onednn": torch.backends.mkldnn.is_available(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "onednn_version": next((line.split("MKL-DNN", 1)[1].split("(")[0].strip()
+                                    for line in build.splitlines() if "MKL-DNN" in line), None),
+        },
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
+    }
