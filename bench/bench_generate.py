@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ssd.config import DecodingConfig
-from ssd.stages import atomic_write_json, device_info
+from ssd.cache import atomic_write_json, device_info
 
 RESULT = Path(__file__).resolve().parent / "results" / "generate.json"
 PROMPTS = [
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULT))
     args = parser.parse_args(argv)
     from ssd.generation import make_backend  # noqa: PLC0415
-    from ssd.model_sources import smollm2_135m_instruct  # noqa: PLC0415
+    from ssd.models.sources import smollm2_135m_instruct  # noqa: PLC0415
 
     model = args.model or str(smollm2_135m_instruct())
     backend = make_backend("transformers", model, batch_size=len(PROMPTS))

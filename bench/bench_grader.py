@@ -25,10 +25,10 @@ from pathlib import Path
 
 from bench.grader_corpus import build_corpus
 from ssd import __version__
-from ssd.extract import extract_code
+from ssd.grading.extract import extract_code
 from ssd.grading import grade_samples, make_limits, stdout_matches
 from ssd.records import Problem, Sample
-from ssd.stages import atomic_write_json
+from ssd.cache import atomic_write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "grader.json"
 BASELINE_CODES = {-2: "wrong_answer", -3: "timeout", -4: "runtime_error"}

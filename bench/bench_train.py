@@ -13,7 +13,7 @@ Tokens are non-padding input tokens (the default run is one epoch: the same toke
 time is the training loop's, from its start to the end of the last optimizer step (model loading,
 tokenization and the final save excluded for all three), as wall time (`tokens_per_s_*`) and as process
 CPU time (`tokens_per_cpu_s_*`, which load from other processes on a shared machine does not inflate).
-Runs alternate engines and the best of `--reps` is kept. Model: a small random Qwen3 (`ssd.tinymodel`) on synthetic sample records.
+Runs alternate engines and the best of `--reps` is kept. Model: a small random Qwen3 (`ssd.models.tiny`) on synthetic sample records.
 Does not: measure GPUs unless run on one, or multi-process throughput.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ssd.runtime import configure_threads
-from ssd.stages import atomic_write_json, device_info
+from ssd.cache import atomic_write_json, device_info
 
 RESULT = Path(__file__).resolve().parent / "results" / "train.json"
 SPEC = {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -53,9 +53,9 @@ def sample_rows(n: int, seed: int = 0) -> list[dict]:
 
 def run_package(cfg) -> tuple[int, float, float]:
     """(tokens, wall s, CPU s) of the training loop, from the run's per-step log."""
-    from ssd.sft import train  # noqa: PLC0415
+    from ssd.sft import train_config  # noqa: PLC0415
 
-    train(cfg)
+    train_config(cfg)
     log = [json.loads(line) for line in (Path(cfg.output_dir) / "train_log.jsonl").read_text().splitlines()]
     return sum(r["input_tokens"] for r in log), log[-1]["elapsed_s"], log[-1]["cpu_s"]
 
@@ -124,7 +124,7 @@ def measure(args: argparse.Namespace, work: Path, threads: int) -> dict:
     from ssd.sft import SFTConfig  # noqa: PLC0415
     from ssd.sft.data import build_examples, read_records  # noqa: PLC0415
     from ssd.sft.modeling import load_tokenizer  # noqa: PLC0415
-    from ssd.tinymodel import TinySpec, create_model, train_tokenizer  # noqa: PLC0415
+    from ssd.models.tiny import TinySpec, create_model, train_tokenizer  # noqa: PLC0415
 
     rows = sample_rows(args.examples)
     data = work / "samples.jsonl"

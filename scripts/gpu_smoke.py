@@ -1,8 +1,8 @@
 """`make gpu-smoke` (`python -m scripts.gpu_smoke`): the whole SSD pipeline at small scale on one device.
 
-It builds a small Qwen3 and its tokenizer (ssd.tinymodel), teaches it the answer format on a generated
+It builds a small Qwen3 and its tokenizer (ssd.models.tiny), teaches it the answer format on a generated
 arithmetic problem family (plain SFT on reference solutions, so the base model solves some problems),
-then runs the shared stage chain of `ssd.pipeline`: base evaluation, SSD synthesis on a disjoint prompt
+then runs the shared stage chain of `ssd.experiment`: base evaluation, SSD synthesis on a disjoint prompt
 pool, SFT on the raw samples, SSD evaluation, grading in the sandbox, pass@k with intervals and a paired
 comparison. It prints the device, each stage's wall time (from the stage manifests) and the metrics.
 
@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 
 from ssd.config import build
-from ssd.experiment import ExperimentConfig
-from ssd.problems import write_problems
+from ssd.experiment.config import ExperimentConfig
+from ssd.data.problems import write_problems
 from ssd.prompts import build_prompt
 from ssd.records import Problem, write_jsonl
 from ssd.runtime import configure_threads, default_device
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 OPS = {"plus": ("n + {c}", lambda n, c: n + c), "times": ("n * {c}", lambda n, c: n * c),
        "minus": ("n - {c}", lambda n, c: n - c)}
@@ -84,8 +84,8 @@ def problem_sets(scale: Scale) -> tuple[list[Problem], list[Problem], list[Probl
 
 def base_model(root: Path, scale: Scale, corpus: list[Problem], device: str) -> Path:
     """A small model that has seen the answer format: SFT of a random init on reference solutions."""
-    from ssd.pipeline import finetune  # noqa: PLC0415
-    from ssd.sft.config import SFTConfig  # noqa: PLC0415
+    from ssd.experiment.steps import finetune  # noqa: PLC0415
+    from ssd.sft import SFTRecipe  # noqa: PLC0415
 
     texts = [p.question for p in corpus] + [solution(p) for p in corpus]
     init = root / "init-model"
@@ -96,7 +96,7 @@ def base_model(root: Path, scale: Scale, corpus: list[Problem], device: str) -> 
     tokenizer = AutoTokenizer.from_pretrained(init)
     write_jsonl(root / "format-corpus.jsonl",
                 [{"prompt": build_prompt(p, "paper", tokenizer), "completion": solution(p)} for p in corpus])
-    cfg = SFTConfig(model="-", data="-", output_dir="-", engine="loop", max_seq_len=512,
+    cfg = SFTRecipe(engine="loop", max_seq_len=512,
                     micro_batch_size=16, max_steps=scale.pretrain_steps, lr=3e-3, min_lr=3e-4,
                     warmup_steps=min(20, scale.pretrain_steps // 4), bf16=device.startswith("cuda"),
                     progress=False)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_threads()
     device = default_device()
     scale = SCALES[args.scale or ("gpu" if device.startswith("cuda") else "cpu")]
-    from ssd.pipeline import run_experiment  # noqa: PLC0415
+    from ssd.experiment.run import run_experiment  # noqa: PLC0415
 
     start = time.time()
     args.root.mkdir(parents=True, exist_ok=True)

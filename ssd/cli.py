@@ -1,4 +1,5 @@
-"""`ssd` command line: one subcommand per stage, each implemented as `main(argv)` in its own module.
+"""`ssd` command line: one subcommand per stage, each implemented as `main(argv)` in its own module of
+`ssd.commands` (argument parsing only; the work lives in the layers below).
 
 Guarantees: a `ConfigError` or `RecordError` (bad input) prints one line `error: ...` and exits 2,
 with no traceback; any other exception propagates. Subcommand modules are imported lazily, so
@@ -13,13 +14,13 @@ from ssd.config import ConfigError
 from ssd.records import RecordError
 
 SUBCOMMANDS = {
-    "grade": ("ssd.grading", "grade samples in a sandbox and write verdicts and pass@k results"),
-    "sample": ("ssd.synthesis", "SSD data synthesis: sample from a frozen model"),
-    "generate": ("ssd.generation.cli", "evaluation generations for a problem set"),
-    "train": ("ssd.sft.cli", "SFT on sample records (torch loop or distributed engine)"),
-    "reproduce": ("ssd.testbed.reproduce", "the CPU SSD experiment (make reproduce)"),
-    "paper": ("ssd.paper_run", "paper-scale pipeline for one model config (make reproduce-paper)"),
-    "smollm": ("ssd.smollm", "SSD on SmolLM2-135M-Instruct with HumanEval (make reproduce-smollm)"),
+    "grade": ("ssd.commands.grade", "grade samples in a sandbox and write verdicts and pass@k results"),
+    "sample": ("ssd.commands.sample", "SSD data synthesis: sample from a frozen model"),
+    "generate": ("ssd.commands.generate", "evaluation generations for a problem set"),
+    "train": ("ssd.commands.train", "SFT on sample records (torch loop or distributed engine)"),
+    "reproduce": ("ssd.commands.reproduce", "the CPU SSD experiment (make reproduce)"),
+    "paper": ("ssd.commands.paper", "paper-scale pipeline for one model config (make reproduce-paper)"),
+    "smollm": ("ssd.commands.smollm", "SSD on SmolLM2-135M-Instruct with HumanEval (make reproduce-smollm)"),
 }
 
 

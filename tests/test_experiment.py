@@ -5,9 +5,8 @@ import pytest
 import yaml
 
 from ssd.config import ConfigError
-from ssd.experiment import (
-    describe_source, dry_run, expand_sweep, load_experiment, memory_check, sweep_dry_run,
-)
+from ssd.experiment.config import expand_sweep, load_experiment
+from ssd.experiment.estimate import describe_source, dry_run, memory_check, sweep_dry_run
 
 BASE = {
     "name": "toy",
@@ -175,7 +174,7 @@ def test_missing_data_with_a_hub_source_is_listed_for_fetching(tmp_path):
 
 
 def test_local_problem_count_is_checked_against_the_expected_count(tmp_path):
-    from ssd.problems import write_problems
+    from ssd.data.problems import write_problems
     from ssd.records import Problem
 
     write_problems(tmp_path / "bench.jsonl", [

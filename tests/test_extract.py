@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssd.extract import extract_code, fenced_blocks
+from ssd.grading.extract import extract_code, fenced_blocks
 
 TWO_BLOCKS = "First try:\n```python\nprint(1)\n```\nBetter:\n```\nprint(2)\n```\nDone."
 

@@ -3,10 +3,10 @@ that is reused on a second run; a bad config key is one clear error."""
 from pathlib import Path
 
 from ssd.cli import main as ssd_main
-from ssd.problems import write_problems
+from ssd.data.problems import write_problems
 from ssd.records import Problem
-from ssd.synthesis import read_shards
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.generation.sampling import read_shards
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 
 def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, capsys):

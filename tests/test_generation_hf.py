@@ -9,7 +9,7 @@ from transformers import GenerationConfig
 from ssd.config import ConfigError, DecodingConfig
 from ssd.generation import make_backend
 from ssd.prompts import encode_prompt
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 from theory import decoding
 
 TEXTS = ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i)\n", "x = [1, 2, 3]\n"] * 20

@@ -43,7 +43,7 @@ def test_mapping_is_accepted_by_sampling_params_when_vllm_is_installed():
 def engine(tmp_path_factory):
     pytest.importorskip("vllm")
     from ssd.generation.vllm_backend import VLLMBackend
-    from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+    from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
     tok = train_tokenizer(["def add(a, b):\n    return a + b\n", "print(i)\n"] * 20, vocab_size=300)
     # vLLM's CPU attention kernels support head sizes from 32 up (16 is rejected at engine start).

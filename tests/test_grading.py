@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssd import grading
+from ssd.grading import grade as grading
 from ssd.grading import default_ks, grade_file, grade_samples, make_limits, stdout_matches, value_matches
-from ssd.problems import load_humaneval, write_problems
+from ssd.data.problems import load_humaneval, write_problems
 from ssd.records import Problem, RecordError, Sample, Verdict, read_jsonl, write_jsonl
 from ssd.sandbox import encode_value
 

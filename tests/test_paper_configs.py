@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ssd.experiment import load_experiment
-from ssd.paper_run import PAPER_DIR, SWEEP_DIR, main
+from ssd.commands.paper import main
+from ssd.experiment.config import load_experiment
+from ssd.studies.paper import PAPER_DIR, SWEEP_DIR
 
 MODELS = sorted(p.stem for p in PAPER_DIR.glob("*.yaml"))
 SWEEPS = sorted(p.stem for p in SWEEP_DIR.glob("*.yaml"))
@@ -86,7 +87,7 @@ def test_make_target_form_reaches_sweeps(capsys):
 
 
 def test_best_over_checkpoints_reports_the_value_and_where_it_was():
-    from ssd.paper_run import best_over_checkpoints
+    from ssd.studies.paper import best_over_checkpoints
 
     def arm(p1, p5):
         return {"summary": {"pass_at_k": {"pass@1": {"value": p1}, "pass@5": {"value": p5}}}}

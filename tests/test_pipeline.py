@@ -5,14 +5,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ssd import pipeline
+from ssd.cache import model_identity
 from ssd.config import ConfigError, DecodingConfig
-from ssd.experiment import load_experiment
+from ssd.experiment import steps
+from ssd.experiment.config import load_experiment
+from ssd.experiment.run import run_experiment
 from ssd.generation import Backend, Completion
-from ssd.problems import write_problems
+from ssd.data.problems import write_problems
 from ssd.records import Problem
 from ssd.runtime import configure_threads
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 QUESTIONS = ["Read n and print n + 1.", "Read a line and print it reversed.", "Print the sum of two numbers.",
              "Print hello.", "Read n and print n squared.", "Read a word and print its length."]
@@ -64,7 +66,7 @@ def experiment(root, model, **changes):
 def first_run(world):
     root, model = world
     cfg = experiment(root, model)
-    return cfg, pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    return cfg, run_experiment(cfg, root=root / "runs", results_root=root / "results")
 
 
 def stage_dirs(root):
@@ -95,7 +97,7 @@ def test_every_stage_folder_is_complete(world, first_run):
 
 def test_contaminated_pool_prompt_is_not_synthesized(first_run):
     _, results = first_run
-    samples = pipeline.read_samples(results["stages"]["ssd_samples"])
+    samples = steps.read_samples(results["stages"]["ssd_samples"])
     assert sorted(s.problem_id for s in samples) == ["p10", "p11", "p12"]
     assert results["prompt_pool"]["n_prompts"] == 3
 
@@ -104,7 +106,7 @@ def test_rerun_reuses_every_stage(world, first_run):
     root, _ = world
     cfg, results = first_run
     before = {n: (root / "runs" / n / "manifest.json").read_text() for n in stage_dirs(root)}
-    again = pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    again = run_experiment(cfg, root=root / "runs", results_root=root / "results")
     assert {n: (root / "runs" / n / "manifest.json").read_text() for n in stage_dirs(root)} == before
     assert again["benchmarks"]["bench"]["ssd"] == results["benchmarks"]["bench"]["ssd"]
 
@@ -114,38 +116,38 @@ def test_new_eval_temperature_reuses_synthesis_and_sft(world, first_run):
     before = set(stage_dirs(root))
     cfg = experiment(root, model, name="tiny-t", ssd_decoding={"temperature": 1.2, "max_tokens": 8},
                      stages=["ssd_eval"], ssd_eval_checkpoints=[])
-    pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    run_experiment(cfg, root=root / "runs", results_root=root / "results")
     new = set(stage_dirs(root)) - before
     assert sorted(n.split("-")[0] for n in new) == ["eval", "verdicts"]
 
 
 def test_model_identity_tracks_content(world, tmp_path, first_run):
     root, model = world
-    assert pipeline.model_identity("Qwen/Qwen3-4B-Instruct-2507") == "hub:Qwen/Qwen3-4B-Instruct-2507"
-    assert pipeline.model_identity(first_run[1]["stages"]["sft"]).startswith("stage:sft-")
+    assert model_identity("Qwen/Qwen3-4B-Instruct-2507") == "hub:Qwen/Qwen3-4B-Instruct-2507"
+    assert model_identity(first_run[1]["stages"]["sft"]).startswith("stage:sft-")
     copy = tmp_path / "m"
     copy.mkdir()
     (copy / "w.bin").write_bytes(b"a")
-    first = pipeline.model_identity(copy)
+    first = model_identity(copy)
     (copy / "w.bin").write_bytes(b"b")
-    assert first.startswith("local:") and pipeline.model_identity(copy) != first
+    assert first.startswith("local:") and model_identity(copy) != first
 
 
 def test_missing_local_model_is_a_config_error():
     with pytest.raises(ConfigError, match="local path not found"):
-        pipeline.model_identity("./no/such/model")
+        model_identity("./no/such/model")
 
 
 def test_grading_refuses_an_unfinished_generation(tmp_path):
     (tmp_path / "eval-generate-x").mkdir()
     with pytest.raises(ConfigError, match="not a complete generation stage"):
-        pipeline.grade(tmp_path / "eval-generate-x", [problem(0, "q")], root=tmp_path)
+        steps.grade(tmp_path / "eval-generate-x", [problem(0, "q")], root=tmp_path)
 
 
 def test_synthesis_refuses_several_samples_per_prompt(world):
     root, model = world
     with pytest.raises(ConfigError, match="N=1"):
-        pipeline.synthesize(model, [problem(0, "q")], DecodingConfig(n=2), prompt_style="paper", root=root)
+        steps.synthesize(model, [problem(0, "q")], DecodingConfig(n=2), prompt_style="paper", root=root)
 
 
 class ScriptedBackend(Backend):
@@ -163,7 +165,7 @@ def test_evaluate_grades_in_the_sandbox_and_summarises(tmp_path):
                     difficulty="easy")
     wrong = Problem(id="no", source="t", question="n+4", kind="stdin", tests=[{"input": "1\n", "output": "5\n"}],
                     difficulty="hard")
-    result = pipeline.evaluate("scripted/model", [right, wrong], DecodingConfig(n=2, max_tokens=4),
+    result = steps.evaluate("scripted/model", [right, wrong], DecodingConfig(n=2, max_tokens=4),
                                prompt_style="official-raw", ks=(1, 2, 5), backend=ScriptedBackend(),
                                root=tmp_path, workers=1)
     assert sorted((v.problem_id, v.status) for v in result.verdicts) == [
@@ -186,19 +188,19 @@ def test_gpu_smoke_script_runs_every_stage_on_cpu(tmp_path, capsys):
 def test_launched_sft_runs_in_a_subprocess_and_is_then_reused(world, first_run, tmp_path):
     import sys
 
-    from ssd.experiment import sft_config
+    from ssd.experiment.config import sft_recipe
 
     root, model = world
     cfg, results = first_run
     data = Path(results["stages"]["sft_data"]) / "train.jsonl"
-    final = pipeline.finetune(model, data, sft_config(cfg), root=tmp_path, launcher=[sys.executable])
+    final = steps.finetune(model, data, sft_recipe(cfg), root=tmp_path, launcher=[sys.executable])
     assert (final / "config.json").exists() and final.parent.parent == tmp_path
     # complete now: a launcher that would fail is never called
-    assert pipeline.finetune(model, data, sft_config(cfg), root=tmp_path, launcher=["false"]) == final
+    assert steps.finetune(model, data, sft_recipe(cfg), root=tmp_path, launcher=["false"]) == final
 
 
 def test_paper_command_runs_a_sweep_and_tabulates_its_points(world, first_run, capsys):
-    from ssd.paper_run import main
+    from ssd.commands.paper import main
 
     root, _ = world
     sweep = root / "sweep.yaml"
@@ -216,18 +218,18 @@ def test_paper_command_runs_a_sweep_and_tabulates_its_points(world, first_run, c
 def test_synthesis_only_run_needs_no_benchmark(world, first_run):
     root, model = world
     cfg = experiment(root, model, name="tiny-synth", stages=["synthesis"], benchmarks=[], ssd_eval_checkpoints=[])
-    results = pipeline.run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    results = run_experiment(cfg, root=root / "runs", results_root=root / "results")
     assert results["plan"] == ["synthesis"] and "base" not in results and "ssd" not in results
-    assert len(pipeline.read_samples(results["stages"]["ssd_samples"])) == 4  # nothing to exclude against
+    assert len(steps.read_samples(results["stages"]["ssd_samples"])) == 4  # nothing to exclude against
 
 
 def test_a_changed_prompt_text_is_a_new_generation_stage(tmp_path, monkeypatch):
     import ssd.prompts
 
     problems = [problem(0, "Print hello.")]
-    first = pipeline.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
+    first = steps.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
                               backend=ScriptedBackend(), root=tmp_path)
     monkeypatch.setattr(ssd.prompts, "LCB_HEAD", ssd.prompts.LCB_HEAD + " Be brief.")
-    second = pipeline.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
+    second = steps.generate("scripted/model", problems, DecodingConfig(max_tokens=4), prompt_style="official-raw",
                                backend=ScriptedBackend(), root=tmp_path)
     assert first != second

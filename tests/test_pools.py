@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ssd.config import ConfigError
-from ssd.pools import (FIDELITY, exclude_contaminated, find_contaminated, fidelity, load_rstar_seed,
+from ssd.data.pools import (FIDELITY, exclude_contaminated, find_contaminated, fidelity, load_rstar_seed,
                        select_samples)
 from ssd.records import Problem, RecordError, Sample
 

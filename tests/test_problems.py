@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from ssd.problems import (RELEASE_WINDOWS, decode_private_tests, encode_private_tests, load_humaneval,
+from ssd.data.problems import (RELEASE_WINDOWS, decode_private_tests, encode_private_tests, load_humaneval,
                           load_livecodebench, read_problems, write_problems)
 from ssd.records import Problem, RecordError
 

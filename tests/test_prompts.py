@@ -4,11 +4,11 @@ import pytest
 from transformers import AutoTokenizer
 
 from ssd.config import ConfigError
-from ssd.model_sources import SMOLLM2_FILE, SMOLLM2_PACKAGE, package_file
+from ssd.models.sources import SMOLLM2_FILE, SMOLLM2_PACKAGE, package_file
 from ssd.prompts import (LCB_HEAD, LCB_STARTER_FORMAT, LCB_STDIN_FORMAT, PAPER_SYSTEM_PROMPT, build_prompt,
                          encode_example, encode_prompt)
 from ssd.records import Problem
-from ssd.tinymodel import train_tokenizer
+from ssd.models.tiny import train_tokenizer
 
 STDIN = Problem(id="s", source="t", question="Read n and print n squared.", kind="stdin", tests=[])
 FUNCTIONAL = Problem(id="f", source="t", question="Return the sum of a list.", kind="functional", tests=[],

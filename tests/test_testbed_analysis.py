@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from ssd.testbed import benchmark as bm
-from ssd.testbed.report import verdict_sentence
-from ssd.testbed.tokenstats import statistics, token_labels
-from ssd.tinymodel import train_tokenizer
+from ssd.studies.testbed import benchmark as bm
+from ssd.experiment.report import verdict_sentence
+from ssd.studies.testbed.tokenstats import statistics, token_labels
+from ssd.models.tiny import train_tokenizer
 
 
 @pytest.fixture(scope="module")

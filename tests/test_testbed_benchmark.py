@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssd.testbed import benchmark as bm
+from ssd.studies.testbed import benchmark as bm
 
 SMALL = {"easy": 4, "medium": 4, "hard": 4}
 

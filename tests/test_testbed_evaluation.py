@@ -1,8 +1,8 @@
 """Grading each distinct program once gives every sample the verdict that grading it alone would give."""
 from ssd.grading import grade_samples
 from ssd.records import Sample
-from ssd.testbed import benchmark as bm
-from ssd.testbed.evaluation import grade_distinct
+from ssd.studies.testbed import benchmark as bm
+from ssd.studies.testbed.evaluation import grade_distinct
 
 
 def test_distinct_grading_matches_grading_every_sample():

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from ssd.cli import main as cli_main
-from ssd.stages import read_manifest
+from ssd.cache import read_manifest
 
 SERIES = ("fig2_teval_sweep", "grid_no_truncation", "grid_truncated", "fig6_token_stats", "fig7_stress")
 

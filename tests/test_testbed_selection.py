@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from ssd.config import build
-from ssd.testbed import study as st
-from ssd.testbed.evaluation import Result
+from ssd.studies.testbed import study as st
+from ssd.studies.testbed.evaluation import Result
 
 
 def _fake_result(score: float) -> Result:

@@ -1,7 +1,7 @@
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 TEXTS = ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i)\n"] * 20
 

@@ -6,7 +6,7 @@ Guarantees:
   top-p, min-p exactly as `theory.decoding`). The model's EOS ids (config and generation_config) are used
   only to stop, as vLLM does.
 - Batched with left padding and explicit position ids; rows are grouped by prompt length; each completion
-  has its own `torch.Generator`, seeded as `ssd.generation.backend` documents.
+  has its own `torch.Generator`, seeded as `ssd.generation.base` documents.
 - Prompts are tokenized with `ssd.prompts.encode_prompt`, the same ids training sees.
 - Stop strings end a completion as in vLLM: the text stops before the string, the ids keep the token that
   completed it. A stop string that is one special token acts as a stop token id.
@@ -22,7 +22,7 @@ from typing import Any
 
 from ssd.config import DecodingConfig
 from ssd.generation import processing
-from ssd.generation.backend import Backend, Completion, completion_seeds, cut_at_stop
+from ssd.generation.base import Backend, Completion, completion_seeds, cut_at_stop
 from ssd.prompts import encode_prompt
 from ssd.runtime import configure_threads, default_device
 

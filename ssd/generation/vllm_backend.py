@@ -6,7 +6,7 @@ Guarantees:
   stop, special tokens skipped), so no vLLM or generation_config default can apply. Disabled top-k
   (0, or >= the vocabulary) is -1 before vLLM 0.9.0, where 0 is rejected, and 0 from 0.9.0 on
   (vllm-project/vllm#17773). vLLM treats T < 1e-5 as greedy, as `theory.decoding` does.
-- Each completion is its own request with n=1 and the seed `ssd.generation.backend` documents, so seeds
+- Each completion is its own request with n=1 and the seed `ssd.generation.base` documents, so seeds
   mean the same thing as in the transformers backend (the random streams differ, the distribution not).
 - Prompts are sent as token ids from `ssd.prompts.encode_prompt`, the ids training sees; the engine is
   built with `generation_config="vllm"` so the model's generation_config.json sets no defaults.
@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from ssd.config import DecodingConfig
-from ssd.generation.backend import Backend, Completion, completion_seeds
+from ssd.generation.base import Backend, Completion, completion_seeds
 from ssd.prompts import encode_prompt
 
 TOP_K_ZERO_MEANS_OFF_SINCE = (0, 9, 0)

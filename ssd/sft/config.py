@@ -1,11 +1,13 @@
-"""`SFTConfig`: the one configuration both SFT engines accept, with CPU-sized defaults.
+"""`SFTRecipe`: the hyper-parameters of one SFT run, with CPU-sized defaults; `SFTConfig`: a recipe plus the
+model, data and output folder it runs on (what `ssd train --config X.yaml` reads and both engines accept).
 
 Guarantees:
 - Every field is validated in `validate()` (called by `ssd.config.build`/`load_config`); an impossible
   setting raises one `ConfigError` naming the field and what was expected.
+- A recipe holds no paths: callers pass the model, data and output folder to `ssd.sft.train`.
 - The paper's hyper-parameters (AdamW 0.9/0.95, weight decay 0.1, cosine 5e-6 -> 1e-6, warmup 250/50,
   global batch 32, 2,500/300 steps, sequence length 65,536) live in `experiments/sft/*.yaml`; the
-  defaults here suit the tiny CPU models of `ssd.tinymodel`.
+  defaults here suit the tiny CPU models of `ssd.models.tiny`.
 - `accumulation_steps(world_size)` and `total_steps(n_examples, world_size)` are the only places where
   the global batch and the run length are derived, so both engines agree on them.
 
@@ -50,10 +52,7 @@ class LoraSettings:
 
 
 @dataclasses.dataclass
-class SFTConfig:
-    model: str = ""  # Hugging Face directory or hub id
-    data: str | list[str] = ""  # JSONL file(s) and/or folder(s) of *.jsonl shards
-    output_dir: str = ""
+class SFTRecipe:
     engine: str = "loop"  # loop (one CPU/GPU) | distributed (HF Trainer under accelerate/torchrun)
     loss_on: str = "completion"  # completion | all (plain language modelling on every token)
     max_seq_len: int = 1024
@@ -85,9 +84,6 @@ class SFTConfig:
 
     def validate(self) -> None:
         checks = [
-            (bool(self.model), "model", "a Hugging Face directory or hub id"),
-            (bool(self.data), "data", "at least one JSONL file or folder"),
-            (bool(self.output_dir), "output_dir", "a folder path"),
             (self.engine in ENGINES, "engine", f"one of {ENGINES}"),
             (self.loss_on in LOSS_ON, "loss_on", f"one of {LOSS_ON}"),
             (self.overlong in OVERLONG, "overlong", f"one of {OVERLONG}"),
@@ -116,9 +112,6 @@ class SFTConfig:
         if self.lora is not None:
             self.lora.validate()
 
-    def data_paths(self) -> list[str]:
-        return [self.data] if isinstance(self.data, str) else list(self.data)
-
     def accumulation_steps(self, world_size: int = 1) -> int:
         if not self.global_batch_size:
             return self.grad_accum_steps
@@ -140,9 +133,40 @@ class SFTConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that define the run (what resuming must match)."""
-        data = dataclasses.asdict(self)
-        for name in NON_IDENTITY_FIELDS:
-            data.pop(name)
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in NON_IDENTITY_FIELDS}
+
+
+@dataclasses.dataclass
+class SFTConfig(SFTRecipe):
+    """A recipe and what it runs on: the `ssd train` file format and the engines' input."""
+
+    model: str = ""  # Hugging Face directory or hub id
+    data: str | list[str] = ""  # JSONL file(s) and/or folder(s) of *.jsonl shards
+    output_dir: str = ""
+
+    @classmethod
+    def of(cls, recipe: SFTRecipe, model: str | os.PathLike, data: str | os.PathLike | list[str],
+           output_dir: str | os.PathLike) -> "SFTConfig":
+        data = [str(d) for d in data] if isinstance(data, list) else str(data)
+        return cls(**{f.name: getattr(recipe, f.name) for f in dataclasses.fields(SFTRecipe)},
+                   model=str(model), data=data, output_dir=str(output_dir))
+
+    def recipe(self) -> SFTRecipe:
+        return SFTRecipe(**{f.name: getattr(self, f.name) for f in dataclasses.fields(SFTRecipe)})
+
+    def validate(self) -> None:
+        for ok, name, expected in [(bool(self.model), "model", "a Hugging Face directory or hub id"),
+                                   (bool(self.data), "data", "at least one JSONL file or folder"),
+                                   (bool(self.output_dir), "output_dir", "a folder path")]:
+            if not ok:
+                raise ConfigError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+        super().validate()
+
+    def data_paths(self) -> list[str]:
+        return [self.data] if isinstance(self.data, str) else list(self.data)
+
+    def identity(self) -> dict[str, Any]:
+        data = super().identity()
         data["model"] = _canonical_location(self.model)
         data["data"] = ([_canonical_location(d) for d in self.data] if isinstance(self.data, list)
                         else _canonical_location(self.data))

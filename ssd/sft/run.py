@@ -1,4 +1,4 @@
-"""`train(cfg)`: read the data, build the examples, run the chosen engine, write the manifest.
+"""`train_config(cfg)`: read the data, build the examples, run the chosen engine, write the manifest.
 
 Guarantees:
 - A finished run (`<output_dir>/manifest.json` with `"complete": true`) is returned as is, never
@@ -11,7 +11,7 @@ Guarantees:
   one `RecordError`/`ConfigError`.
 - torch runs with `cfg.threads` (0: SSD_THREADS) during the call; the previous count is restored after.
 
-Does not: decide where runs live (callers give `output_dir`, e.g. a `ssd.stages.Stage` folder).
+Does not: decide where runs live (callers give `output_dir`, e.g. a `ssd.cache.Stage` folder).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from ssd.config import ConfigError
 from ssd.runtime import configure_threads
 from ssd.sft.config import SFTConfig
 from ssd.sft.data import build_examples, data_files, read_records
-from ssd.stages import atomic_write_json, device_info, file_hash, git_state, package_versions, read_manifest
+from ssd.cache import atomic_write_json, device_info, file_hash, git_state, package_versions, read_manifest
 
 RUN_CONFIG = "sft_config.json"
 
@@ -45,7 +45,7 @@ def _check_same_run(cfg: SFTConfig, output_dir: Path) -> None:
         )
 
 
-def train(cfg: SFTConfig) -> Path:
+def train_config(cfg: SFTConfig) -> Path:
     """Train per `cfg` and return the final checkpoint, a Hugging Face directory."""
     cfg.validate()
     output_dir = Path(cfg.output_dir)

@@ -1,4 +1,4 @@
-"""`ssd reproduce [--quick]`: the whole CPU SSD experiment, from an empty cache to results/cpu/.
+"""The whole CPU SSD experiment (`ssd reproduce [--quick]`), from an empty cache to results/cpu/.
 
 Guarantees:
 - Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
@@ -12,19 +12,19 @@ Does not: run the theory checks or the paper figures (the Makefile chains them a
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-from ssd.config import load_config
 from ssd.records import Verdict
-from ssd.stages import REPO_ROOT
-from ssd.testbed import benchmark as bm
-from ssd.testbed.report import mechanism_sentence, write_all
-from ssd.testbed.study import Study, StudyConfig, pooled_verdicts
+from ssd.cache import REPO_ROOT, read_manifest
+from ssd.metrics import paired_comparison, summarize
+from ssd.studies.testbed import benchmark as bm
+from ssd.studies.testbed.report import mechanism_sentence, write_all
+from ssd.studies.testbed.study import Study, StudyConfig, pooled_verdicts
+from ssd.studies.testbed.tokenstats import cached_token_statistics
 
 CONFIG_DIR = REPO_ROOT / "experiments" / "cpu"
 
@@ -34,8 +34,6 @@ def _ci(metric: dict[str, Any]) -> dict[str, Any]:
 
 
 def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, difficulties: list[str]) -> dict:
-    from ssd.metrics import paired_comparison  # noqa: PLC0415
-
     out = {}
     for d in ["all", *difficulties]:
         subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
@@ -45,9 +43,6 @@ def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, diffic
 
 
 def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
-    from ssd.metrics import summarize  # noqa: PLC0415
-    from ssd.testbed.tokenstats import cached_token_statistics  # noqa: PLC0415
-
     started = time.time()
     study = Study(cfg, root)
     frontier = study.frontier()
@@ -111,8 +106,6 @@ def setup(study: Study) -> dict[str, Any]:
     """Sizes of the model, its corpus and the splits, and the base stage's recorded training time."""
     from safetensors import safe_open  # noqa: PLC0415
 
-    from ssd.stages import read_manifest  # noqa: PLC0415
-
     cfg = study.cfg
     with safe_open(str(study.base_model / "model.safetensors"), "pt") as fh:
         parameters = sum(math.prod(fh.get_slice(k).get_shape()) for k in fh.keys())
@@ -165,26 +158,3 @@ def build_series(cfg: StudyConfig, frontier: dict, grid: dict, stats: dict, fig7
                      for label in ("fork", "lock", "other")},
     }
     return series
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ssd reproduce", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the same experiment at CI size (< 3 minutes)")
-    parser.add_argument("--config", help="a StudyConfig YAML (default experiments/cpu/{full,quick}.yaml)")
-    parser.add_argument("--root", help="stage cache folder (default runs/cpu or runs/cpu-quick)")
-    parser.add_argument("--out", help="results folder (default results/cpu or results/cpu-quick)")
-    parser.add_argument("overrides", nargs="*", help="key=value config overrides")
-    args = parser.parse_args(argv)
-    name = "quick" if args.quick else "full"
-    cfg = load_config(args.config or CONFIG_DIR / f"{name}.yaml", StudyConfig, args.overrides)
-    suffix = "-quick" if args.quick else ""
-    from ssd.runtime import configure_threads  # noqa: PLC0415
-
-    configure_threads()
-    root = Path(args.root or REPO_ROOT / "runs" / f"cpu{suffix}")
-    out = Path(args.out or REPO_ROOT / "results" / f"cpu{suffix}")
-    summary = run(cfg, root, out)
-    print(f"ssd reproduce: base pass@1 {summary['base']['pass@1']['value']:.3f} -> SSD "
-          f"{summary['ssd']['pass@1']['value']:.3f} (delta {summary['delta']['pass@1']['value']:+.3f}, "
-          f"95% CI {summary['delta']['pass@1']['ci']}); {summary['wall_seconds']:.0f} s; report {out / 'report.md'}")
-    return 0

@@ -55,7 +55,7 @@ from typing import Any, Iterator
 
 RAW_STATUSES = ("exited", "error", "timeout", "memory", "output_limit", "harness")
 UID_BASE = 200_000  # sandbox uid = UID_BASE + supervisor pid (root only)
-PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the ssd package
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,10 +173,10 @@ def kill_process_group(pid: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The grader side: a pool of supervisors (ssd.sandbox_supervisor), each running programs in children
-# (ssd.sandbox_child).
+# The grader side: a pool of supervisors (ssd.sandbox.supervisor), each running programs in children
+# (ssd.sandbox.child).
 
-_BOOT = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); from ssd.sandbox_supervisor import serve; serve()"
+_BOOT = f"import sys; sys.path.insert(0, {PACKAGE_ROOT!r}); from ssd.sandbox.supervisor import serve; serve()"
 
 
 class _Worker:

@@ -20,11 +20,13 @@ import json
 import random
 from pathlib import Path
 
+from ssd.cache import Stage
+from ssd.config import ConfigError
+from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 from ssd.prompts import PAPER_SYSTEM_PROMPT, build_prompt
 from ssd.records import Problem
-from ssd.stages import Stage
-from ssd.testbed import benchmark as bm
-from ssd.tinymodel import TinySpec, create_model, train_tokenizer
+from ssd.sft import SFTRecipe, train
+from ssd.studies.testbed import benchmark as bm
 
 
 @dataclasses.dataclass
@@ -46,8 +48,6 @@ class BaseModelSettings:
     seed: int = 0
 
     def validate(self) -> None:
-        from ssd.config import ConfigError  # noqa: PLC0415
-
         if set(self.problems) - set(bm.DIFFICULTIES):
             raise ConfigError(f"problems: expected keys among {bm.DIFFICULTIES}, got {sorted(self.problems)}")
         if self.renders < 1 or self.vocab_size < 300:
@@ -84,8 +84,6 @@ def tokenizer_texts(problems: list[Problem], renders: int, seed: int) -> list[st
 def build_base_model(settings: BaseModelSettings, held_out: dict[str, list[Problem]], *, prompt_style: str,
                      benchmark_seed: int, root: str | Path) -> Path:
     """Train (or reuse) the base model; `held_out` splits are checked disjoint from its corpus."""
-    from ssd.sft import SFTConfig, train  # noqa: PLC0415
-
     config = {"settings": dataclasses.asdict(settings), "prompt_style": prompt_style,
               "benchmark_seed": benchmark_seed}
     stage = Stage(root, "testbed-base", config, seeds=[settings.seed])
@@ -101,13 +99,13 @@ def build_base_model(settings: BaseModelSettings, held_out: dict[str, list[Probl
         corpus = stage.dir / "corpus.jsonl"
         records = corpus_records(problems, settings.renders, prompt_style, tokenizer, settings.seed)
         corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        cfg = SFTConfig(
-            model=str(init), data=str(corpus), output_dir=str(stage.dir / "train"), loss_on="completion",
+        recipe = SFTRecipe(
+            loss_on="completion",
             max_seq_len=settings.spec.max_position_embeddings, micro_batch_size=settings.micro_batch_size,
             epochs=settings.epochs, lr=settings.lr, min_lr=settings.min_lr, warmup_steps=settings.warmup_steps,
             seed=settings.seed, save_every=100, progress=False,
         )
-        trained = Path(train(cfg))
+        trained = Path(train(recipe, init, corpus, stage.dir / "train"))
         if final.exists():
             import shutil  # noqa: PLC0415
 

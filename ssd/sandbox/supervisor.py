@@ -1,7 +1,7 @@
 """The supervisor: a single-threaded fork server that runs programs in sandboxed children (see ssd.sandbox).
 
 Guarantees: `serve()` reads one JSON job per line and answers one JSON list of test results per line; a bug in
-here becomes a "harness" result, never a verdict. Per program it forks children through ssd.sandbox_child, feeds
+here becomes a "harness" result, never a verdict. Per program it forks children through ssd.sandbox.child, feeds
 inputs, collects capped outputs, enforces the per-test and per-program deadlines, and afterwards kills every
 descendant (it is a child subreaper) and removes the program's files. As root it first isolates itself: a new
 network namespace, and a private mount namespace with fresh tmpfs /tmp, /var/tmp, /dev/shm in which the sandbox
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ssd.sandbox import UID_BASE, Job, Limits, TestResult, kill_process_group
-from ssd.sandbox_child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
+from ssd.sandbox.child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
                                PR_SET_PDEATHSIG, TEST_FD, enter_sandbox, prctl, prelude_namespace, run_checker,
                                run_tests_in_process, serve_candidate)
 

@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 
 from ssd.config import ConfigError
-from ssd.stages import file_hash
+from ssd.cache import file_hash
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_CACHE_ROOT = Path.home() / ".cache" / "ssd" / "models"

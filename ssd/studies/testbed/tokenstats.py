@@ -15,13 +15,17 @@ samples (the positions are the canonical solutions' positions for both models).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ssd.cache import Stage, atomic_write_json, model_identity, problems_identity
 from ssd.prompts import build_prompt, encode_example
 from ssd.records import Problem
+from ssd.runtime import configure_threads
+from theory.decoding import decode_distribution, kept_support
 
 LABELS = ("fork", "lock", "other")
 
@@ -47,7 +51,6 @@ def position_logits(model_dir: str | Path, problems: list[Problem], prompt_style
     import torch  # noqa: PLC0415
     from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
 
-    from ssd.runtime import configure_threads  # noqa: PLC0415
 
     configure_threads()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -77,7 +80,6 @@ def _entropy(probs: np.ndarray) -> np.ndarray:
 def statistics(logits: np.ndarray, targets: np.ndarray, temperatures: list[float], top_k: int, top_p: float,
                max_rank: int) -> dict[str, Any]:
     """Means over the given positions (see the module docstring)."""
-    from theory.decoding import decode_distribution, kept_support  # noqa: PLC0415
 
     probs = decode_distribution(logits)
     ranked = -np.sort(-probs, axis=-1)[:, :max_rank]
@@ -98,10 +100,6 @@ def statistics(logits: np.ndarray, targets: np.ndarray, temperatures: list[float
 def cached_token_statistics(root: str | Path, model_dir: str | Path, problems: list[Problem], **kwargs: Any
                             ) -> dict[str, Any]:
     """`token_statistics` inside a stage keyed by the model, the problems and the settings."""
-    import json  # noqa: PLC0415
-
-    from ssd.pipeline import model_identity, problems_identity  # noqa: PLC0415
-    from ssd.stages import Stage, atomic_write_json  # noqa: PLC0415
 
     stage = Stage(root, "testbed-token-stats", {"settings": kwargs},
                   inputs={"model": model_identity(model_dir), "problems": problems_identity({p.id: p for p in problems})})

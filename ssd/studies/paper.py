@@ -1,4 +1,4 @@
-"""`ssd paper`: the paper-scale runs (`make reproduce-paper MODEL=<name> [DRY_RUN=1]`).
+"""The paper-scale study: Table 2 models and the sweeps, run by `ssd paper` (`make reproduce-paper MODEL=<name> [DRY_RUN=1]`).
 
     ssd paper --model qwen3-4b-instruct-2507 [--dry-run]    # one Table 2 model (experiments/paper/<name>.yaml)
     ssd paper --sweep fig10-no-truncation-grid [--dry-run]  # a sweep (experiments/paper/sweeps/<name>.yaml)
@@ -8,7 +8,7 @@ Guarantees:
 - `--dry-run` loads weights for nothing: it validates the config(s), lists model and data sources, checks
   GPU memory and count, prints the compute estimate, writes it as JSON with `--json`, and exits 1 when a
   check fails (0 otherwise).
-- Without `--dry-run` it runs each experiment through `ssd.pipeline.run_experiment` (base evaluation, SSD
+- Without `--dry-run` it runs each experiment through `ssd.experiment.run.run_experiment` (base evaluation, SSD
   synthesis, SFT, SSD evaluation; each stage reused when complete and resumed when interrupted), then
   refreshes the figures and tables with `python -m paper_figures.build` unless `--no-figures`. A sweep
   also writes `results/<sweep>/points.json` (one row per point: swept values, base and SSD pass@k, SSD best
@@ -20,17 +20,16 @@ launcher) that holds the GPUs. See docs/gpu.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from ssd.cache import REPO_ROOT, atomic_write_json
 from ssd.config import ConfigError, load_config, load_yaml, resolved
-from ssd.experiment import (
-    ExperimentConfig, SweepConfig, dry_run, expand_sweep, format_dry_run, load_experiment, sweep_dry_run,
-)
-from ssd.stages import REPO_ROOT, atomic_write_json
+from ssd.experiment.config import ExperimentConfig, SweepConfig, expand_sweep, load_experiment
+from ssd.experiment.estimate import dry_run, format_dry_run, sweep_dry_run
+from ssd.experiment.run import run_experiment
 
 PAPER_DIR = REPO_ROOT / "experiments" / "paper"
 SWEEP_DIR = PAPER_DIR / "sweeps"
@@ -38,17 +37,6 @@ SWEEP_DIR = PAPER_DIR / "sweeps"
 
 def available(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml"))
-
-
-def config_path(args: argparse.Namespace) -> Path:
-    if args.config:
-        return Path(args.config)
-    folder, name = (PAPER_DIR, args.model) if args.model else (SWEEP_DIR, args.sweep)
-    path = folder / f"{name}.yaml"
-    if not path.exists():
-        kind = "model" if args.model else "sweep"
-        raise ConfigError(f"{kind} {name!r}: no {path} (known: {', '.join(available(folder))})")
-    return path
 
 
 def is_sweep(path: Path) -> bool:
@@ -61,22 +49,6 @@ def load_all(path: Path, overrides: list[str]) -> list[ExperimentConfig]:
             raise ConfigError(f"{path}: --set applies to experiment files; edit the sweep's 'set' instead")
         return expand_sweep(path)
     return [load_experiment(path, overrides)]
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="ssd paper", description=__doc__.splitlines()[0])
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", help=f"a Table 2 model: {', '.join(available(PAPER_DIR))}")
-    which.add_argument("--sweep", help=f"a sweep: {', '.join(available(SWEEP_DIR))}")
-    which.add_argument("--config", help="an experiment or sweep YAML file")
-    parser.add_argument("--dry-run", action="store_true", help="check and estimate without weights")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value (dotted key), e.g. gpus.count=4")
-    parser.add_argument("--json", type=Path, help="also write the dry-run report to this file")
-    parser.add_argument("--root", type=Path, default=Path("runs"), help="stage cache folder")
-    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder")
-    parser.add_argument("--no-figures", action="store_true", help="skip refreshing paper_figures/out")
-    return parser.parse_args(argv)
 
 
 def check(configs: list[ExperimentConfig], base_dir: Path, json_path: Path | None) -> dict:
@@ -132,23 +104,3 @@ def refresh_figures(results: Path) -> int:
         cmd = [sys.executable, "-m", "paper_figures.build", kind, "--results", str(results.resolve())]
         status |= subprocess.run(cmd, cwd=REPO_ROOT).returncode
     return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    from ssd.pipeline import run_experiment  # noqa: PLC0415
-
-    args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    path = config_path(args)
-    configs = load_all(path, args.set)
-    report = check(configs, path.parent, args.json)
-    if args.dry_run or not report["ok"]:
-        return 0 if report["ok"] else 1
-    if report["fetch"]:
-        raise ConfigError("data missing: run the fetch command(s) above first (or point the config's paths "
-                          "at local copies)")
-    for cfg in configs:
-        print(f"== {cfg.name}: {', '.join(cfg.plan())}", flush=True)
-        run_experiment(cfg, root=args.root, results_root=args.results, base_dir=path.parent)
-    if is_sweep(path):
-        print(f"wrote {sweep_points(path, configs, args.results)}", flush=True)
-    return 0 if args.no_figures else refresh_figures(args.results)

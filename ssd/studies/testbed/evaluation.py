@@ -1,8 +1,8 @@
-"""Evaluation of one model and decoding on testbed problems: generate (ssd.pipeline), grade once per
+"""Evaluation of one model and decoding on testbed problems: generate (ssd.experiment.steps), grade once per
 distinct program (ssd.grading), summarise (ssd.metrics).
 
 Guarantees:
-- Generation is `ssd.pipeline.generate`: stage-cached and resumable, the same path every experiment uses.
+- Generation is `ssd.experiment.steps.generate`: stage-cached and resumable, the same path every experiment uses.
 - Grading runs every distinct (problem, extracted program) once in the sandbox and gives each sample the
   verdict of its program; `no_code` samples are never executed. Grading is deterministic for these pure
   problems, so this equals grading every sample, at a fraction of the sandbox time (a tiny model at low
@@ -18,10 +18,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from ssd.cache import Stage, file_hash, problems_identity, read_manifest
 from ssd.config import DecodingConfig
-from ssd.extract import extract_code
+from ssd.experiment.steps import generate, read_samples
+from ssd.grading import extract_code, grade_samples
+from ssd.metrics import summarize
 from ssd.records import Problem, Sample, Verdict, read_jsonl, write_jsonl
-from ssd.stages import Stage, file_hash
 
 
 @dataclasses.dataclass
@@ -39,8 +41,6 @@ class Result:
 
 def grade_distinct(samples: list[Sample], problems: dict[str, Problem], workers: int) -> tuple[list[Verdict], int]:
     """Verdicts in sample order, running each distinct (problem, program) once; also the distinct count."""
-    from ssd.grading import grade_samples  # noqa: PLC0415
-
     first: dict[tuple[str, str | None], int] = {}
     for i, s in enumerate(samples):
         first.setdefault((s.problem_id, extract_code(s.completion)), i)
@@ -56,9 +56,6 @@ def grade_distinct(samples: list[Sample], problems: dict[str, Problem], workers:
 
 def evaluate(model: str | Path, problems: list[Problem], decoding: DecodingConfig, *, prompt_style: str,
              root: str | Path, workers: int = 2, batch_size: int = 64, ks: tuple[int, ...] = (1, 5)) -> Result:
-    from ssd.metrics import summarize  # noqa: PLC0415
-    from ssd.pipeline import generate, problems_identity, read_samples  # noqa: PLC0415
-
     by_id = {p.id: p for p in problems}
     samples_dir = generate(model, by_id, decoding, prompt_style=prompt_style, root=root,
                            backend_options={"batch_size": batch_size}, stage_name="testbed-generate")
@@ -80,6 +77,4 @@ def evaluate(model: str | Path, problems: list[Problem], decoding: DecodingConfi
 
 
 def stage_meta(directory: Path) -> dict[str, Any]:
-    from ssd.stages import read_manifest  # noqa: PLC0415
-
     return read_manifest(directory) or {}

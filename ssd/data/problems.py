@@ -26,8 +26,9 @@ import os
 import pickle
 import zlib
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
+from ssd.config import ConfigError
 from ssd.records import Problem, RecordError, read_jsonl, write_jsonl
 
 RELEASE_WINDOWS = {"v5": ("2024-08-01", "2025-02-01"), "v6": ("2025-02-01", "2025-06-01")}
@@ -179,3 +180,14 @@ def read_problems(path: str | os.PathLike) -> dict[str, Problem]:
 def write_problems(path: str | os.PathLike, problems: dict[str, Problem] | Iterable[Problem]) -> None:
     records = problems.values() if isinstance(problems, dict) else problems
     write_jsonl(path, list(records))
+
+
+def as_problem_dict(problems: Mapping[str, Problem] | Iterable[Problem]) -> dict[str, Problem]:
+    if isinstance(problems, Mapping):
+        return dict(problems)
+    out: dict[str, Problem] = {}
+    for p in problems:
+        if p.id in out:
+            raise ConfigError(f"problem {p.id!r}: duplicate id")
+        out[p.id] = p
+    return out

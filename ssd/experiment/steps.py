@@ -1,0 +1,230 @@
+"""The steps every experiment runs through: generate, grade, evaluate, synthesize, select_training_data,
+finetune. `ssd.experiment.run` chains them.
+
+Guarantees:
+- Each step is its own function so sweeps and grids can call them one by one.
+- Every step writes one stage folder under `root`, named by a hash of its resolved config and the identity of
+  its inputs (model, problems, upstream stage; `ssd.cache`). A complete stage is reused as is; an interrupted
+  one resumes through the module that does the work (generation per record, SFT from its latest checkpoint).
+
+Does not: generate, grade or train by itself (ssd.generation, ssd.grading and ssd.sft do), run generated
+code outside the sandbox, or select a checkpoint on the test set.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ssd.cache import Stage, config_hash, is_complete, model_identity, problems_identity
+from ssd.config import ConfigError, DecodingConfig, resolved
+from ssd.data import as_problem_dict
+from ssd.data.pools import select_samples
+from ssd.generation import make_backend
+from ssd.generation.sampling import generate_samples, read_shards
+from ssd.grading import grade_samples
+from ssd.metrics import summarize
+from ssd.prompts import build_prompt
+from ssd.records import Problem, Sample, Verdict, read_jsonl, write_jsonl
+from ssd.sft import SFTConfig, SFTRecipe, train
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What `evaluate` returns: one model's graded samples on one problem set."""
+
+    samples: list[Sample]
+    verdicts: list[Verdict]
+    summary: dict[str, Any]  # ssd.metrics.summarize: pass_at_k, by_difficulty, health
+    samples_dir: Path
+    verdicts_dir: Path
+
+    @property
+    def health(self) -> dict[str, Any]:
+        return self.summary["health"]
+
+
+# ---------------------------------------------------------------------------------------------- steps
+
+def _backend_name(backend: Any) -> str:
+    return backend if isinstance(backend, str) else backend.name
+
+
+def generate(
+    model: str | Path,
+    problems: Mapping[str, Problem] | Iterable[Problem],
+    decoding: DecodingConfig,
+    *,
+    prompt_style: str,
+    backend: Any = "transformers",
+    backend_options: Mapping[str, Any] | None = None,
+    root: str | Path = "runs",
+    stage_name: str = "generate",
+) -> Path:
+    """`decoding.n` samples per problem (resumable; ssd.generation.sampling); returns the stage folder of shards.
+
+    `backend` is a name for `ssd.generation.make_backend(backend, model, **backend_options)`, or an already
+    built `Backend` of `model` (sweeps reuse one engine across many calls).
+    """
+    problems = as_problem_dict(problems)
+    options = dict(backend_options or {})
+    tokenizer = backend.tokenizer if not isinstance(backend, str) else _load_tokenizer(model)
+    config = {"model": model_identity(model), "decoding": resolved(decoding), "prompt_style": prompt_style,
+              "backend": _backend_name(backend), "backend_options": options,
+              "prompts": rendered_prompts_key(problems, prompt_style, tokenizer)}
+    stage = Stage(root, stage_name, config, inputs={"problems": problems_identity(problems)})
+    if stage.complete:
+        return stage.dir
+    owned = isinstance(backend, str)
+    if owned:
+        backend = make_backend(backend, str(model), **options)
+    try:  # writes the stage manifest when complete
+        generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=tokenizer,
+                         decoding=decoding, out_dir=stage.dir)
+    finally:
+        if owned:  # an engine built here is freed here, before the next stage needs the GPUs
+            del backend
+            release_accelerator_memory()
+    return stage.dir
+
+
+def _load_tokenizer(model: str | Path) -> Any:
+    from transformers import AutoTokenizer  # noqa: PLC0415 - heavy; only when no backend was given
+
+    return AutoTokenizer.from_pretrained(str(model))
+
+
+def rendered_prompts_key(problems: Mapping[str, Problem], prompt_style: str, tokenizer: Any) -> str:
+    """A hash of the exact prompt texts, so a change of template or prompt code is a new generation stage."""
+    return config_hash([[pid, build_prompt(p, prompt_style, tokenizer)] for pid, p in problems.items()], length=64)
+
+
+def release_accelerator_memory() -> None:
+    """Free what a finished engine held, so the next engine (or the SFT launcher's processes) has the GPUs."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def read_samples(samples_dir: str | Path) -> list[Sample]:
+    return read_shards(Path(samples_dir))
+
+
+def grade(
+    samples_dir: str | Path,
+    problems: Mapping[str, Problem] | Iterable[Problem],
+    *,
+    root: str | Path = "runs",
+    workers: int = 2,
+) -> tuple[list[Verdict], Path]:
+    """Grade every sample of a complete generation stage in the sandbox; returns verdicts and their stage."""
+    problems = as_problem_dict(problems)
+    samples_dir = Path(samples_dir)
+    if not is_complete(samples_dir):
+        raise ConfigError(f"{samples_dir}: not a complete generation stage")
+    stage = Stage(root, "verdicts", {"grader": "ssd.grading"},
+                  inputs={"samples": samples_dir.name, "problems": problems_identity(problems)})
+    path = stage.dir / "verdicts.jsonl"
+    if stage.complete:
+        return list(read_jsonl(path, Verdict)), stage.dir
+    with stage:
+        verdicts = grade_samples(read_samples(samples_dir), problems, workers=workers)
+        write_jsonl(path, verdicts)
+        stage.finish({"n_verdicts": len(verdicts)})
+    return verdicts, stage.dir
+
+
+def evaluate(
+    model: str | Path,
+    problems: Mapping[str, Problem] | Iterable[Problem],
+    decoding: DecodingConfig,
+    *,
+    prompt_style: str,
+    ks: Iterable[int] = (1, 5),
+    backend: Any = "transformers",
+    backend_options: Mapping[str, Any] | None = None,
+    root: str | Path = "runs",
+    workers: int = 2,
+) -> Evaluation:
+    """`decoding.n` samples per problem, graded, summarised as pass@k (k <= n) with intervals and health."""
+    problems = as_problem_dict(problems)
+    samples_dir = generate(model, problems, decoding, prompt_style=prompt_style, backend=backend,
+                           backend_options=backend_options, root=root, stage_name="eval-generate")
+    verdicts, verdicts_dir = grade(samples_dir, problems, root=root, workers=workers)
+    samples = read_samples(samples_dir)
+    ks = tuple(k for k in ks if k <= decoding.n)
+    return Evaluation(samples, verdicts, summarize(verdicts, problems, ks=ks, samples=samples),
+                      samples_dir, verdicts_dir)
+
+
+def synthesize(
+    model: str | Path,
+    prompts: Mapping[str, Problem] | Iterable[Problem],
+    decoding: DecodingConfig,
+    *,
+    prompt_style: str,
+    backend: Any = "transformers",
+    backend_options: Mapping[str, Any] | None = None,
+    root: str | Path = "runs",
+) -> Path:
+    """SSD data (Eq. 1): one raw, unverified sample per prompt from the frozen model; returns the stage."""
+    if decoding.n != 1:
+        raise ConfigError(f"synthesis decoding n: SSD samples N=1 per prompt, got {decoding.n}")
+    return generate(model, prompts, decoding, prompt_style=prompt_style, backend=backend,
+                    backend_options=backend_options, root=root, stage_name="ssd-samples")
+
+
+def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", *,
+                         root: str | Path = "runs") -> Path:
+    """The SFT data: the synthesized samples minus those `ssd.data.pools.select_samples` drops (the paper drops
+    only empty and single-line stubs; no correctness signal). Returns the `train.jsonl` of its stage."""
+    samples_dir = Path(samples_dir)
+    if not is_complete(samples_dir):
+        raise ConfigError(f"{samples_dir}: not a complete synthesis stage")
+    stage = Stage(root, "sft-data", {"sample_filter": sample_filter}, inputs={"samples": samples_dir.name})
+    path = stage.dir / "train.jsonl"
+    if not stage.complete:
+        with stage:
+            kept, report = select_samples(read_samples(samples_dir), sample_filter)
+            if not kept:
+                raise ConfigError(f"{samples_dir}: the '{sample_filter}' filter left no training sample")
+            write_jsonl(path, kept)
+            stage.finish({"selection": report})
+    return path
+
+
+def finetune(model: str | Path, data: str | Path, recipe: SFTRecipe, *, root: str | Path = "runs",
+             launcher: Iterable[str] = ()) -> Path:
+    """Plain SFT (Eq. 2) of `model` on `data` with `recipe`; returns the final checkpoint. With a `launcher`
+    (e.g. `accelerate launch --config_file X --num_processes 8`) the distributed engine runs as
+    `<launcher> -m ssd.cli train`, one process per GPU."""
+    stage = Stage(root, "sft", recipe.identity(),
+                  inputs={"model": model_identity(model), "data": model_identity(data)})
+    launcher = list(launcher)
+    if not launcher:
+        return Path(train(recipe, model, data, stage.dir))  # writes the manifest; a complete run is returned as is
+    cfg = SFTConfig.of(recipe, model, data, stage.dir)
+    if not stage.complete:
+        stage.dir.mkdir(parents=True, exist_ok=True)
+        request = stage.dir / "sft_request.yaml"
+        request.write_text(yaml.safe_dump(resolved(cfg), sort_keys=True), encoding="utf-8")
+        command = [*launcher, "-m", "ssd.cli", "train", "--config", str(request)]
+        print("launching:", " ".join(command), file=sys.stderr, flush=True)
+        subprocess.run(command, check=True)
+    manifest = json.loads((stage.dir / "manifest.json").read_text(encoding="utf-8"))
+    return Path(manifest["final"])
+
+
+def intermediate_checkpoint(final: str | Path, step: int) -> Path:
+    """The Hugging Face folder that SFT saved at `step` (`save_every`), beside the final model."""
+    path = Path(final).parent / f"checkpoint-{step}"
+    if not path.is_dir():
+        raise ConfigError(f"ssd_eval_checkpoints: no checkpoint for step {step} at {path}")
+    return path
