@@ -62,7 +62,7 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds
 class Limits:
     per_test_timeout: float = 6.0  # wall seconds per test (LiveCodeBench's default)
     program_timeout: float | None = None  # wall seconds for all tests of a program; None: LCB's (t + 1) * n + 5
-    memory_mb: int = 2048  # address space
+    memory_mb: int | None = 2048  # address space; None: no cap (LiveCodeBench sets none)
     max_output_bytes: int = 8 << 20  # stdout (and call results) per test
     file_size_mb: int = 16
     max_processes: int = 32  # processes and threads of the sandbox uid (root) or extra ones of the user
@@ -74,7 +74,7 @@ class Limits:
             if not allowed and not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"Limits.{name}: expected a positive number of seconds, got {value}")
         for name in ("memory_mb", "max_output_bytes", "file_size_mb", "max_processes"):
-            if not getattr(self, name) >= 1:
+            if not (name == "memory_mb" and self.memory_mb is None) and not getattr(self, name) >= 1:
                 raise ValueError(f"Limits.{name}: expected a positive integer, got {getattr(self, name)}")
 
     def program_cap(self, n_tests: int) -> float:
@@ -87,7 +87,9 @@ class Job:
     """One program and its tests. `inputs[i]` is the stdin text (stdin mode), the JSON text of the encoded argument
     list (call mode), or ignored (check mode: one test, `checker` is trusted code defining `check(candidate)`).
     `prelude` (stdin and call modes) is code whose effect is as if it preceded `code`: it runs once per process and
-    each test's module starts from a copy of its namespace."""
+    each test's module starts from a copy of its namespace. `semantics` "official" (stdin and call modes) runs the
+    program in LiveCodeBench's environment instead of as a real interpreter would (ssd.sandbox.official): `code`
+    is then the module text LiveCodeBench builds (ssd.grading.official), executed once per process."""
 
     mode: str
     code: str
@@ -95,6 +97,7 @@ class Job:
     entry_point: str = ""
     checker: str = ""
     prelude: str = ""
+    semantics: str = "strict"
 
 
 @dataclasses.dataclass

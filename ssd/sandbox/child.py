@@ -59,9 +59,9 @@ def enter_sandbox(limits: Limits, workdir: str, uid: int | None, fds: dict[int, 
             os.closerange(low, fd)
         low = fd + 1
     cpu = math.ceil(cpu_seconds) + 1
-    memory = limits.memory_mb << 20
+    memory = (limits.memory_mb << 20,) * 2 if limits.memory_mb is not None else resource.getrlimit(resource.RLIMIT_AS)
     processes = limits.max_processes if uid is not None else _user_process_count() + limits.max_processes
-    for rlimit, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
+    for rlimit, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, memory),
                           (resource.RLIMIT_FSIZE, (limits.file_size_mb << 20,) * 2),
                           (resource.RLIMIT_CORE, (0, 0)), (resource.RLIMIT_NOFILE, (256, 256)),
                           (resource.RLIMIT_NPROC, (processes, processes))):
@@ -186,6 +186,8 @@ def run_tests_in_process(job: Job, first: int, count: int) -> None:
     TEST_FD + 3k: stdin, stdout, result). Reports on CONTROL_FD: "ready" before the program first runs, then
     "k exit-code" (or "k memory") after each test."""
     devnull = os.open(os.devnull, os.O_RDWR)
+    if job.semantics == "official":
+        _run_official_tests(job, first, count, devnull)
     _write_all(CONTROL_FD, b"ready\n")
     for k in range(count):
         index, base = first + k, TEST_FD + 3 * k
@@ -207,6 +209,50 @@ def run_tests_in_process(job: Job, first: int, count: int) -> None:
         os.dup2(devnull, 1)
         os.close(base + 2)
         _write_all(CONTROL_FD, f"{k} {code}\n".encode())
+    os._exit(0)
+
+
+def _official_entry(job: Job) -> Any:
+    """Execute LiveCodeBench's module text once: its `wrapped_function`, or the method or function to call (on one
+    `Solution()` when the text says 'class Solution', as LiveCodeBench decides)."""
+    module = types.ModuleType("tmp_sol")
+    exec(compile(job.code, "solution.py", "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - in the sandbox
+    if job.mode == "stdin":
+        return module.wrapped_function
+    holder = module.Solution() if "class Solution" in job.code else module
+    return getattr(holder, job.entry_point)
+
+
+def _run_official_tests(job: Job, first: int, count: int, devnull: int) -> None:
+    """`run_tests_in_process` in LiveCodeBench's environment (ssd.sandbox.official): descriptors 0 and 1 are empty
+    while the program runs, the module is executed once for all tests of this process, a stdin test's captured
+    output is written to its stdout pipe afterwards, and threads are not waited for."""
+    from ssd.sandbox.official import apply_lcb_guard, run_wrapped  # noqa: PLC0415 - only this mode needs it
+
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    _bind_std_streams()
+    process_stdin = sys.stdin
+    apply_lcb_guard()
+    _write_all(CONTROL_FD, b"ready\n")
+    entry: list[Any] = []
+    for k in range(count):
+        index, base = first + k, TEST_FD + 3 * k
+        os.close(base)  # the input reaches the program through LiveCodeBench's mocks only
+
+        def test(index: int = index, stdout_fd: int = base + 1, result_fd: int = base + 2) -> None:
+            if not entry:
+                entry.append(_official_entry(job))
+            if job.mode == "stdin":
+                captured = run_wrapped(entry[0], job.inputs[index], process_stdin)
+                _write_all(stdout_fd, captured.encode("utf-8", errors="backslashreplace"))
+            else:
+                value = entry[0](*decode_value(json.loads(job.inputs[index])))
+                _write_all(result_fd, json.dumps(encode_value(value)).encode())
+        code = _guarded(test)
+        os.close(base + 1)
+        os.close(base + 2)
+        _write_all(CONTROL_FD, f"{k} {1 if code == MEMORY else code}\n".encode())  # MemoryError: a runtime error
     os._exit(0)
 
 
