@@ -84,6 +84,15 @@ def test_official_filter_drops_empty_and_the_shortest_ten_percent():
     assert report["n_kept"] == 18
 
 
+def test_official_filter_cuts_at_a_stripped_length_and_keeps_ties():
+    padded = ["   x   "] + ["ab"] * 9  # stripped lengths 1, 2 x 9: only the padded one is short
+    kept, _ = select_samples([sample(t, i) for i, t in enumerate(padded)], "shortest-10%")
+    assert [s.completion for s in kept] == ["ab"] * 9
+    tied = ["a", "b"] + ["cc"] * 8  # cutoff = sorted lengths[int(10 * 0.1)] = 1: both ties at it stay
+    kept, report = select_samples([sample(t, i) for i, t in enumerate(tied)], "shortest-10%")
+    assert len(kept) == 10 and report["n_dropped"] == 0
+
+
 def test_unknown_filter_is_a_config_error():
     with pytest.raises(ConfigError, match="sample_filter"):
         select_samples([], "longest")

@@ -56,6 +56,15 @@ def test_rows_become_problems_with_private_tests_kind_and_function_name(lcb_json
     assert problems["d"].tests == problems["b"].tests  # plain-JSON private tests decode the same way
 
 
+def test_a_functional_row_without_func_name_takes_the_starter_codes_function(tmp_path):
+    row = lcb_row("g", "2025-03-01", functional=True)
+    row["metadata"] = json.dumps({})
+    path = tmp_path / "test.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    problem = load_livecodebench(path, None)["g"]
+    assert (problem.kind, problem.func_name) == ("functional", "add")
+
+
 def test_all_tests_puts_public_first(lcb_jsonl):
     problem = load_livecodebench(lcb_jsonl, None, tests="all")["b"]
     assert [t["input"] for t in problem.tests] == ["1 2\n", "5 5\n"]

@@ -12,6 +12,9 @@ Guarantees:
   single-line stub samples) and "official-code" (no de-duplication, raw prompt without chat template,
   T=1.5 from its config.yaml, its stop strings, drop empty and the shortest 10% of samples).
 - `select_samples(samples, rule)` applies "stubs", "shortest-10%" or "none" and reports what it dropped.
+  "shortest-10%" is the official data generation's rule: on the stripped lengths of the non-empty samples, the
+  cutoff is the length at index int(n * 10 / 100) of the sorted lengths; every sample at least that long is kept
+  (so ties at the cutoff stay, and fewer than 10% may go).
 - `find_contaminated(pool, eval_problems)` pairs pool prompts with evaluation problems whose normalized
   statements (case-folded, whitespace collapsed) are equal, or where one contains the other and the
   shorter has at least `MIN_CONTAINED_CHARS` characters; `exclude_contaminated` drops them and reports.
@@ -29,12 +32,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ssd.config import ConfigError
+from ssd.data.problems import starter_function_name
 from ssd.records import Problem, RecordError, Sample
 
 SAMPLE_FILTERS = ("stubs", "shortest-10%", "none")
+SHORTEST_PERCENT = 10.0  # the official config's filter_shortest_percent
 MIN_CONTAINED_CHARS = 200
 POOL_COLUMNS = ("question", "question_id", "starter_code")
-FUNCTION_NAME = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +106,10 @@ def row_problem(where: str, row: Any, problem_id: str) -> Problem:
     starter = row.get("starter_code") or ""
     if not isinstance(starter, str):
         raise RecordError(f"{where}: field 'starter_code': expected a string or null")
-    match = FUNCTION_NAME.search(starter)
+    func_name = starter_function_name(starter)
     return Problem(id=problem_id, source="rstar-coder/seed_sft", question=row["question"],
-                   kind="functional" if match else "stdin", tests=[], starter_code=starter,
-                   func_name=match.group(1) if match else "",
+                   kind="functional" if func_name else "stdin", tests=[], starter_code=starter,
+                   func_name=func_name,
                    metadata={"question_id": row.get("question_id"), "origin": where})
 
 
@@ -143,10 +147,9 @@ def select_samples(samples: list[Sample], rule: str) -> tuple[list[Sample], dict
     elif rule == "stubs":
         kept = [s for s in non_empty if not is_stub(s.completion)]
     else:
-        n_short = len(non_empty) // 10
-        by_length = sorted(range(len(non_empty)), key=lambda i: (len(non_empty[i].completion), i))
-        shortest = set(by_length[:n_short])
-        kept = [s for i, s in enumerate(non_empty) if i not in shortest]
+        lengths = sorted(len(s.completion.strip()) for s in non_empty)
+        cutoff = lengths[min(int(len(lengths) * SHORTEST_PERCENT / 100.0), len(lengths) - 1)] if lengths else 0
+        kept = [s for s in non_empty if len(s.completion.strip()) >= cutoff]
     report = {"rule": rule, "n_in": len(samples), "n_kept": len(kept),
               "n_empty": len(samples) - len(non_empty), "n_dropped": len(samples) - len(kept)}
     return kept, report

