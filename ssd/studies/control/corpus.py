@@ -1,0 +1,53 @@
+"""The pretraining corpus: statistics set directly, so a maximum-likelihood fit reproduces the design.
+
+Guarantees: for every decision context (a fork kind; a dictated lock line, pooled over positions), the corpus
+holds each line with count equal to its design probability times the context's number of occurrences, rounded by
+largest remainders (so empirical frequencies match the design to within 1/occurrences, not to sampling noise);
+which problem gets which line is a seeded shuffle. Records are SFT examples {prompt, completion} (plain text).
+Does not: add samples from any model.
+"""
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import numpy as np
+
+from ssd.records import Problem
+from ssd.studies.control.benchmark import (
+    KIND_BY_NAME, Design, completion_lines, completion_text, fork_distribution, lock_distribution,
+)
+
+
+def prompt_text(problem: Problem) -> str:
+    return problem.question + "\n"
+
+
+def allocate(dist: dict[str, float], n: int) -> list[str]:
+    """n lines with counts proportional to `dist`, largest-remainder rounding (ties: dict order)."""
+    lines = list(dist)
+    exact = np.asarray([dist[line] for line in lines]) * n / sum(dist.values())
+    counts = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    return [line for line, c in zip(lines, counts) for _ in range(c)]
+
+
+def corpus_records(problems: list[Problem], design: Design, seed: int = 0) -> list[dict]:
+    """One {prompt, completion} record per problem, decisions allocated per context as the docstring says."""
+    rng = random.Random(seed)
+    slots: dict[str, list[tuple[int, int]]] = defaultdict(list)  # context -> (problem index, position)
+    for i, problem in enumerate(problems):
+        slots["fork:" + problem.metadata["fork_kind"]].append((i, 0))
+        for j, line in enumerate(problem.metadata["locks"]):
+            slots["lock:" + line].append((i, j + 1))
+    chosen: list[list[str]] = [[""] * (1 + len(p.metadata["locks"])) for p in problems]
+    for context in sorted(slots):
+        name, value = context.split(":", 1)
+        dist = fork_distribution(design, KIND_BY_NAME[value]) if name == "fork" else lock_distribution(design, value)
+        lines = allocate(dist, len(slots[context]))
+        rng.shuffle(lines)
+        for (i, position), line in zip(slots[context], lines):
+            chosen[i][position] = line
+    return [{"prompt": prompt_text(p), "completion": completion_text(completion_lines(c[0], c[1:]))}
+            for p, c in zip(problems, chosen)]
