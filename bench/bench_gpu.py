@@ -381,10 +381,14 @@ def vllm_cases(plan: Plan, model_dirs: dict[str, Path], device: str, budget: Bud
     return generation_cases("vllm", plan, model_dirs, device, budget)
 
 
-def fsdp_cases(plan_name: str, work: Path, device: str, peak: float, deadline: float) -> list[dict[str, Any]]:
+def fsdp_cases(plan: Plan, work: Path, device: str, peak: float, deadline: float) -> list[dict[str, Any]]:
     """The distributed engine's cases in a child process: under `accelerate launch` with the FSDP config on a
     GPU, a plain process on CPU. Its failure is recorded, not raised."""
+    if time.time() >= deadline:
+        return [{"engine": "fsdp", "model": m, "seq_len": s, "skipped": "time limit"}
+                for m in plan.models for s in plan.seq_lens]
     out = work / "fsdp.json"
+    plan_name = "tiny" if plan == Plan.tiny() else "full"
     worker = ["-m", "bench.bench_gpu", "--worker", "fsdp", "--plan", plan_name, "--work", str(work),
               "--peak-tflops", str(peak), "--deadline", str(deadline)]
     launcher = (["-m", "accelerate.commands.launch", "--config_file", str(FSDP_LAUNCH_CONFIG), "--num_processes", "1"]
@@ -467,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             model_name, seq_len = plan.profile_case
             cfg = sft_config("loop", model_dirs[model_name], work / "profile", seq_len, plan)
             result["profile"] = profile_step(cfg, plan.models[model_name], device, model_dirs[model_name])
-        result["train"] += fsdp_cases("tiny" if args.tiny else "full", work, device, peak, deadlines["fsdp"])
+        result["train"] += fsdp_cases(plan, work, device, peak, deadlines["fsdp"])
         result["generate"] = generation_cases("transformers", plan, model_dirs, device,
                                               Budget(deadlines["transformers"]))
         result["generate"] += vllm_cases(plan, model_dirs, device, Budget(deadlines["vllm"]))

@@ -85,3 +85,14 @@ def test_without_a_gpu_the_full_run_and_the_committed_result_path_are_refused():
         main([])
     with pytest.raises(SystemExit, match="GPU results only"):
         main(["--tiny", "--peak-tflops", "1"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the tiny run is the CPU check")
+def test_cases_past_the_time_limit_are_skipped_with_the_reason(tmp_path):
+    out = tmp_path / "gpu-none.json"
+    assert main(["--tiny", "--out", str(out), "--peak-tflops", "1", "--time-limit-s", "0"]) == 0
+    result = json.loads(out.read_text())
+    assert result["train"] and all(r["skipped"].startswith("time limit") for r in result["train"])
+    assert all("mfu" not in r for r in result["train"]) and result["profile"] is None
+    transformers_rows = [r for r in result["generate"] if r["backend"] == "transformers"]
+    assert transformers_rows and all(r["skipped"] == "time limit" for r in transformers_rows)
