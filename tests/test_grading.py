@@ -6,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ssd.grading import grade as grading
-from ssd.grading import default_ks, grade_file, grade_samples, make_limits, stdout_matches, value_matches
+from ssd.grading import (
+    default_ks, grade_distinct_programs, grade_file, grade_samples, make_limits, stdout_matches, value_matches,
+)
 from ssd.data.problems import load_humaneval, write_problems
 from ssd.records import Problem, RecordError, Sample, Verdict, read_jsonl, write_jsonl
 from ssd.sandbox import encode_value
@@ -181,6 +183,23 @@ def test_humaneval_fenced_full_function_is_graded(humaneval):
     completion = fenced("from typing import List\n\n" + signature + body)
     assert grade_samples([sample("HumanEval/0", completion)], humaneval, workers=1,
                          limits=LIMITS)[0].status == "passed"
+
+
+def test_grading_each_distinct_program_once_matches_grading_every_sample(humaneval):
+    """Unfenced HumanEval completions are distinct programs although none has a code block."""
+    problems = {"HumanEval/0": humaneval["HumanEval/0"], "add": ADD}
+    right = humaneval["HumanEval/0"].metadata["canonical_solution"]
+    texts = [("HumanEval/0", right), ("HumanEval/0", "    return False\n"), ("HumanEval/0", right),
+             ("add", fenced(ADD_OK)), ("add", fenced("print(3)")), ("add", "no code"), ("add", fenced(ADD_OK))]
+    samples = [sample(pid, text, index) for index, (pid, text) in enumerate(texts)]
+    limits = make_limits(3.0, program_timeout=10.0)
+    distinct, count = grade_distinct_programs(samples, problems, workers=2, limits=limits)
+    every = grade_samples(samples, problems, workers=2, limits=limits)
+    assert [(v.problem_id, v.sample_index, v.status) for v in distinct] == \
+        [(v.problem_id, v.sample_index, v.status) for v in every]
+    assert [v.status for v in distinct] == ["passed", "wrong_answer", "passed", "passed", "wrong_answer", "no_code",
+                                            "passed"]
+    assert count == 5
 
 
 def test_grade_file_takes_humaneval_by_name(tmp_path, humaneval):

@@ -5,13 +5,13 @@ import pytest
 
 from ssd.config import build
 from ssd.studies.testbed import study as st
-from ssd.studies.testbed.evaluation import Result
+from ssd.experiment.steps import Evaluation
 
 
-def _fake_result(score: float) -> Result:
+def _fake_result(score: float) -> Evaluation:
     metric = {"value": score, "ci": [score, score]}
     summary = {"pass_at_k": {"pass@1": metric, "pass@5": metric}, "by_difficulty": {}, "health": {}}
-    return Result([], [], summary, 0)
+    return Evaluation([], [], summary, Path(), Path())
 
 
 @pytest.fixture()

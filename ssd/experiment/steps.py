@@ -28,7 +28,7 @@ from ssd.data import as_problem_dict
 from ssd.data.pools import select_samples
 from ssd.generation import make_backend
 from ssd.generation.sampling import generate_samples, read_shards
-from ssd.grading import grade_samples
+from ssd.grading import grade_distinct_programs
 from ssd.metrics import summarize
 from ssd.prompts import build_prompt
 from ssd.records import Problem, Sample, Verdict, read_jsonl, write_jsonl
@@ -48,6 +48,14 @@ class Evaluation:
     @property
     def health(self) -> dict[str, Any]:
         return self.summary["health"]
+
+    @property
+    def stage_dirs(self) -> tuple[Path, Path]:
+        return self.samples_dir, self.verdicts_dir
+
+    def metric(self, k: int = 1, difficulty: str | None = None) -> float:
+        block = self.summary["by_difficulty"][difficulty] if difficulty else self.summary["pass_at_k"]
+        return block[f"pass@{k}"]["value"]
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -124,21 +132,27 @@ def grade(
     root: str | Path = "runs",
     workers: int = 2,
 ) -> tuple[list[Verdict], Path]:
-    """Grade every sample of a complete generation stage in the sandbox; returns verdicts and their stage."""
+    """Grade a complete generation stage in the sandbox, each distinct program once
+    (`ssd.grading.grade_distinct_programs`); returns the verdicts and their stage."""
     problems = as_problem_dict(problems)
     samples_dir = Path(samples_dir)
     if not is_complete(samples_dir):
         raise ConfigError(f"{samples_dir}: not a complete generation stage")
-    stage = Stage(root, "verdicts", {"grader": "ssd.grading"},
-                  inputs={"samples": samples_dir.name, "problems": problems_identity(problems)})
+    stage = grading_stage(root, samples_dir.name, problems_identity(problems))
     path = stage.dir / "verdicts.jsonl"
     if stage.complete:
         return list(read_jsonl(path, Verdict)), stage.dir
     with stage:
-        verdicts = grade_samples(read_samples(samples_dir), problems, workers=workers)
+        verdicts, distinct = grade_distinct_programs(read_samples(samples_dir), problems, workers=workers)
         write_jsonl(path, verdicts)
-        stage.finish({"n_verdicts": len(verdicts)})
+        stage.finish({"n_verdicts": len(verdicts), "distinct_programs": distinct})
     return verdicts, stage.dir
+
+
+def grading_stage(root: str | Path, samples_stage: str, problems_id: str) -> Stage:
+    """The verdict stage of the generation stage folder named `samples_stage` on the problems `problems_id`."""
+    return Stage(root, "verdicts", {"grader": "ssd.grading", "dedupe": "program"},
+                 inputs={"samples": samples_stage, "problems": problems_id})
 
 
 def evaluate(
@@ -152,11 +166,12 @@ def evaluate(
     backend_options: Mapping[str, Any] | None = None,
     root: str | Path = "runs",
     workers: int = 2,
+    stage_name: str = "eval-generate",
 ) -> Evaluation:
     """`decoding.n` samples per problem, graded, summarised as pass@k (k <= n) with intervals and health."""
     problems = as_problem_dict(problems)
     samples_dir = generate(model, problems, decoding, prompt_style=prompt_style, backend=backend,
-                           backend_options=backend_options, root=root, stage_name="eval-generate")
+                           backend_options=backend_options, root=root, stage_name=stage_name)
     verdicts, verdicts_dir = grade(samples_dir, problems, root=root, workers=workers)
     samples = read_samples(samples_dir)
     ks = tuple(k for k in ks if k <= decoding.n)

@@ -233,6 +233,25 @@ def grade_samples(samples: Sequence[Sample], problems: dict[str, Problem], *, wo
     return verdicts  # type: ignore[return-value]
 
 
+def grade_distinct_programs(samples: Sequence[Sample], problems: dict[str, Problem], *, which: str = "last",
+                            **options: Any) -> tuple[list[Verdict], int]:
+    """Verdicts in the order of `samples`, running each distinct (problem, program) once, and the number of
+    distinct programs. A sample gets the verdict of its program (`program_for`), so this equals
+    `grade_samples` for programs whose outcome depends only on their code and the tests (a sampled model at
+    low temperature repeats itself, so it saves most of the sandbox time). `options` go to `grade_samples`."""
+    def key(sample: Sample) -> tuple[str, str | None]:
+        problem = problems.get(sample.problem_id)
+        return sample.problem_id, None if problem is None else program_for(problem, sample.completion, which)
+
+    first: dict[tuple[str, str | None], int] = {}
+    for index, sample in enumerate(samples):
+        first.setdefault(key(sample), index)
+    graded = dict(zip(first, grade_samples([samples[i] for i in first.values()], problems, which=which, **options)))
+    verdicts = [dataclasses.replace(graded[key(s)], problem_id=s.problem_id, sample_index=s.sample_index)
+                for s in samples]
+    return verdicts, len(first)
+
+
 def default_ks(samples_per_problem: int) -> list[int]:
     """The official evaluator's ladder: pass@1, then pass@k only where n >= 2k."""
     return [1] + [k for k in (5, 10, 16, 20, 32) if samples_per_problem >= 2 * k]

@@ -24,13 +24,12 @@ from typing import Any
 
 from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
-from ssd.experiment.steps import finetune, read_samples, select_training_data, synthesize
+from ssd.experiment.steps import Evaluation, evaluate, finetune, read_samples, select_training_data, synthesize
 from ssd.generation.sampling import has_code
 from ssd.records import Verdict
 from ssd.sft import SFTRecipe
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.basemodel import BaseModelSettings, build_base_model
-from ssd.studies.testbed.evaluation import Result, evaluate
 
 
 @dataclasses.dataclass
@@ -95,10 +94,9 @@ def decoding(cfg: StudyConfig, temperature: float, trunc: Truncation, n: int, se
                           max_tokens=cfg.max_tokens, n=n, seed=seed)
 
 
-def metrics(result: Result) -> dict[str, Any]:
+def metrics(result: Evaluation) -> dict[str, Any]:
     s = result.summary
-    return {"overall": s["pass_at_k"], "by_difficulty": s["by_difficulty"], "health": s["health"],
-            "distinct_programs": result.distinct_programs}
+    return {"overall": s["pass_at_k"], "by_difficulty": s["by_difficulty"], "health": s["health"]}
 
 
 class Study:
@@ -112,9 +110,10 @@ class Study:
                                            benchmark_seed=seed, root=self.root)
         self.used_stages: set[Path] = {self.base_model.parent}
 
-    def run_eval(self, model: Path, split: str, dec: DecodingConfig) -> Result:
+    def run_eval(self, model: Path, split: str, dec: DecodingConfig) -> Evaluation:
         result = evaluate(model, self.splits[split], dec, prompt_style=self.cfg.prompt_style, root=self.root,
-                          workers=self.cfg.workers, batch_size=self.cfg.batch_size)
+                          workers=self.cfg.workers, backend_options={"batch_size": self.cfg.batch_size},
+                          stage_name="testbed-generate")
         self.used_stages.update(result.stage_dirs)
         return result
 
@@ -198,6 +197,6 @@ class Study:
                 "example": next((s.completion for s in data if not has_code(s.completion)), data[0].completion)}
 
 
-def pooled_verdicts(runs: list[Result], n: int) -> list[Verdict]:
+def pooled_verdicts(runs: list[Evaluation], n: int) -> list[Verdict]:
     """Verdicts of several seeds as one run of len(runs) * n samples per problem (indices offset by seed)."""
     return [dataclasses.replace(v, sample_index=i * n + v.sample_index) for i, r in enumerate(runs) for v in r.verdicts]
