@@ -5,11 +5,16 @@ Styles (`STYLES`):
   block, the problem statement as the user turn (plus the starter code when there is one), rendered with
   the model's own chat template and the generation prompt. The paper does not publish its system text;
   `PAPER_SYSTEM_PROMPT` is ours.
-- "official-chat": the official repository's LiveCodeBench-style user prompt (a stdin variant, and a
-  functional variant that shows the starter code), one user message, no system message, chat template.
-- "official-raw": the same text without any chat template (what the official data generation sends).
-  The instruction sentences are LiveCodeBench's wording as recipe.md §6 quotes it; the exact whitespace of
-  the official templates is not published there and is ours.
+- "official-chat": the official evaluator's prompt (`official_eval_turn`): one user message in the chat
+  template, no system message. stdin problems end with a fence holding "  # YOUR CODE HERE"; functional
+  problems end with the starter code in a fence that is never closed, after a stray quote, as the official
+  evaluator sends them.
+- "official-raw": the official data generation's prompt (`official_generation_turn`), sent without any chat
+  template: stdin problems end with "The final solution should be formatted as:" and a closed fence holding
+  "# YOUR CODE HERE" plus a newline; functional problems end with the starter code in a closed fence.
+  Generation and evaluation texts are distinct, as in the official release; whitespace is theirs.
+  The instruction sentences are LiveCodeBench's (lcb_runner/prompts/code_generation.py, the CodeQwen
+  template; MIT licence, Copyright (c) 2024 LiveCodeBench), transcribed.
 
 Tokenization guarantee: `encode_prompt(tokenizer, text)` is how both generation backends and training
 turn a rendered prompt into ids, and `encode_example(tokenizer, prompt, completion)` returns
@@ -32,9 +37,10 @@ PAPER_SYSTEM_PROMPT = (
     "You are an expert Python programmer. Write a complete Python solution to the user's problem "
     "and put it in a single markdown code block (```python ... ```)."
 )
+# LiveCodeBench's wording (lcb_runner/prompts/code_generation.py; MIT licence, Copyright (c) 2024 LiveCodeBench).
 LCB_HEAD = (
     "You will be given a question (problem specification) and will generate a correct Python program "
-    "that matches the specification and passes all tests."
+    "that matches the specification and passes all tests. You will NOT return anything except for the program."
 )
 LCB_STDIN_FORMAT = (
     "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on "
@@ -45,6 +51,7 @@ LCB_STARTER_FORMAT = (
     "You will use the following starter code to write the solution to the problem and enclose your code "
     "within delimiters."
 )
+OFFICIAL_FORMAT_LINE = "The final solution should be formatted as:"  # the official stdin generation template's
 
 
 def fenced(code: str) -> str:
@@ -59,12 +66,20 @@ def paper_user_turn(problem: Problem) -> str:
     return problem.question
 
 
-def official_user_turn(problem: Problem) -> str:
+def official_eval_turn(problem: Problem) -> str:
+    """The official evaluator's user message (unclosed starter fence and stray quote included)."""
+    head = f"{LCB_HEAD}\n\nQuestion: {problem.question}\n\n"
     if problem.starter_code.strip():
-        tail = f"{LCB_STARTER_FORMAT}\n{fenced(problem.starter_code)}"
-    else:
-        tail = f"{LCB_STDIN_FORMAT}\n{fenced('# YOUR CODE HERE')}"
-    return f"{LCB_HEAD}\n\nQuestion: {problem.question}\n\n{tail}\n\n"
+        return f"{head}{LCB_STARTER_FORMAT}\"\n```python\n{problem.starter_code}\n"
+    return f"{head}{LCB_STDIN_FORMAT}\n```python\n  # YOUR CODE HERE\n```"
+
+
+def official_generation_turn(problem: Problem) -> str:
+    """The official data generation's prompt text."""
+    head = f"{LCB_HEAD}\n\nQuestion: {problem.question}\n\n"
+    if problem.starter_code.strip():
+        return f"{head}{LCB_STARTER_FORMAT}\n```python\n{problem.starter_code}\n```"
+    return f"{head}{LCB_STDIN_FORMAT}\n\n{OFFICIAL_FORMAT_LINE}\n```python\n# YOUR CODE HERE\n```\n"
 
 
 def chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
@@ -80,9 +95,9 @@ def build_prompt(problem: Problem, style: str, tokenizer: Any) -> str:
         return chat(tokenizer, [{"role": "system", "content": PAPER_SYSTEM_PROMPT},
                                 {"role": "user", "content": paper_user_turn(problem)}])
     if style == "official-chat":
-        return chat(tokenizer, [{"role": "user", "content": official_user_turn(problem)}])
+        return chat(tokenizer, [{"role": "user", "content": official_eval_turn(problem)}])
     if style == "official-raw":
-        return official_user_turn(problem)
+        return official_generation_turn(problem)
     raise ConfigError(f"prompt_style: expected one of {STYLES}, got {style!r}")
 
 

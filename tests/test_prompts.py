@@ -42,23 +42,30 @@ def test_paper_style_shows_a_humaneval_signature_once(smollm):
     assert text.count("def add(") == 1 and "```python\ndef add(" in text
 
 
-def test_official_chat_is_one_user_turn_with_the_stdin_template(smollm):
+HEAD = ("You will be given a question (problem specification) and will generate a correct Python program that "
+        "matches the specification and passes all tests. You will NOT return anything except for the program.")
+
+
+def test_official_chat_is_the_evaluators_stdin_prompt_in_one_user_turn(smollm):
     text = build_prompt(STDIN, "official-chat", smollm)
-    user = text.split("<|im_start|>user\n", 1)[1]
-    assert user.startswith(f"{LCB_HEAD}\n\nQuestion: {STDIN.question}\n\n{LCB_STDIN_FORMAT}\n")
-    assert "# YOUR CODE HERE" in user and PAPER_SYSTEM_PROMPT not in text
-    assert text.endswith("<|im_start|>assistant\n")
+    user = text.split("<|im_start|>user\n", 1)[1].split("<|im_end|>")[0]
+    assert LCB_HEAD == HEAD
+    assert user == (f"{HEAD}\n\nQuestion: {STDIN.question}\n\n{LCB_STDIN_FORMAT}\n```python\n  # YOUR CODE HERE\n```")
+    assert PAPER_SYSTEM_PROMPT not in text and text.endswith("<|im_start|>assistant\n")
 
 
-def test_official_functional_template_shows_the_starter_code(smollm):
-    text = build_prompt(FUNCTIONAL, "official-chat", smollm)
-    assert f"{LCB_STARTER_FORMAT}\n```python\nclass Solution:" in text and LCB_STDIN_FORMAT not in text
+def test_official_chat_functional_prompt_leaves_the_starter_fence_open(smollm):
+    user = build_prompt(FUNCTIONAL, "official-chat", smollm).split("<|im_start|>user\n", 1)[1].split("<|im_end|>")[0]
+    assert user == (f"{HEAD}\n\nQuestion: {FUNCTIONAL.question}\n\n{LCB_STARTER_FORMAT}\"\n```python\n"
+                    f"{FUNCTIONAL.starter_code}\n")
 
 
-def test_official_raw_has_no_chat_template(smollm):
-    raw = build_prompt(STDIN, "official-raw", smollm)
-    assert raw.startswith(LCB_HEAD) and "<|im_start|>" not in raw
-    assert raw in build_prompt(STDIN, "official-chat", smollm)
+def test_official_raw_is_the_generation_template_without_chat(smollm):
+    assert build_prompt(STDIN, "official-raw", smollm) == (
+        f"{HEAD}\n\nQuestion: {STDIN.question}\n\n{LCB_STDIN_FORMAT}\n\nThe final solution should be formatted as:\n"
+        "```python\n# YOUR CODE HERE\n```\n")
+    assert build_prompt(FUNCTIONAL, "official-raw", smollm) == (
+        f"{HEAD}\n\nQuestion: {FUNCTIONAL.question}\n\n{LCB_STARTER_FORMAT}\n```python\n{FUNCTIONAL.starter_code}\n```")
 
 
 def test_unknown_style_is_a_config_error(smollm):
