@@ -1,10 +1,34 @@
 """Verdicts for samples: extraction, sandboxed execution (ssd.sandbox) and LiveCodeBench-compatible comparison.
 
+Two semantics, chosen per call (`semantics=`) and recorded in every results.json:
+- "strict" (the default): a program runs as `python solution.py` would, in our sandbox.
+- "official": LiveCodeBench's execution and comparison rules (lcb_runner's testing_util.py and
+  compute_code_generation_metrics.py, and its extract_code), the rules the paper's numbers were graded under.
+  Stdin and functional problems only; HumanEval is graded the same way in both.
+
+| rule | strict | official (LiveCodeBench) |
+|---|---|---|
+| code | the last fenced block (regex); a final block opened but never closed counts; `<think>` skipped | the lines between the last two lines that contain a fence; fewer than two (an unclosed final fence, a fence inside prose after the block) = no_code |
+| stdin program | a real `__main__` on a real stdin pipe | imports hoisted, the rest inside `wrapped_function()`, a final `if __name__ == '__main__':` unwrapped (any other guard sees `__name__ == 'tmp_sol'`): `global x` for a module variable is a NameError |
+| stdin input | the test's input on descriptor 0 | mocks: `sys.stdin.buffer.readline()` always returns the first line, `for line in sys.stdin` is a TypeError, `open(0)` is io.open (the import block shadows the mocked `open`) on an empty descriptor 0; `input()`, `sys.stdin.read/readline/readlines` and a hoisted `from sys import stdin` get the input |
+| stdout | all bytes written to descriptor 1 | only what goes through `sys.stdout` while the wrapper runs (a StringIO: `sys.stdout.buffer` is an AttributeError); writes to descriptor 1 or a hoisted `stdout` are lost |
+| exit | a nonzero exit status is runtime_error; threads are joined and atexit runs | `SystemExit` of any code ends the test normally; threads are not waited for (output they print later is lost) |
+| removed functions | none | `quit`, `help`, 25 `os` functions (kill, remove, getcwd, ...), `shutil.rmtree/move/chown`, `subprocess.Popen` are None |
+| functional | module executed per test (a fresh `Solution()` each) | module executed once per process (up to 8 tests), one `Solution()`, chosen by the text 'class Solution' in the code |
+| limits | 6 s per test, (t + 1) * n + 5 s per program, 2 GB address space, 4,300-digit int/str | 6 s per test, (t + 1) * n + 5 s per program, no memory cap, 50,000 digits |
+| MemoryError | memory_limit | runtime_error |
+
+Measured (bench/parity_official.py -> bench/results/parity.json, LiveCodeBench 28fef95): see that file's
+"official" and "strict" agreement; every strict difference is a row above. Official mode still differs from
+LiveCodeBench where state would carry across more than 8 tests of one program (we start a fresh process every
+8 tests), and where a program kills its process (LiveCodeBench reports its global -1 for every test, a timeout
+in our names; we say runtime_error).
+
 Guarantees:
 - Every comparison happens here, in the grader process, on plain data: stdout text for stdin problems, decoded
   builtin values for functional problems, and the trusted checker's report for HumanEval. Nothing the program
   prints or returns can make a wrong program pass.
-- stdin and functional programs run after LCB's block of standard-library imports (`LCB_PRELUDE`, rebuilt here;
+- stdin and functional programs run after LCB's block of standard-library imports (`LCB_PRELUDE`, rebuilt in ssd.grading.official;
   `lcb_prelude=False` turns it off), as LCB's harness does, so `List[int]` or `Counter` need no import.
 - stdin problems follow LCB's `grade_stdio`: output and expected are stripped, split into lines, each line stripped;
   line counts must match; a line matches exactly or, failing that, as whitespace-separated Decimals
@@ -40,16 +64,12 @@ from ssd.cache import atomic_write_json
 from ssd.config import ConfigError
 from ssd.data import load_problems
 from ssd.grading.extract import extract_code
+from ssd.grading.official import LCB_PRELUDE, PRELUDE_MODULES, extract_code_official, official_program
 from ssd.metrics import summarize
 from ssd.records import JsonlWriter, Problem, RecordError, Sample, Verdict, read_jsonl
 from ssd.sandbox import Job, Limits, Sandbox, TestResult, decode_value, encode_value
 
-# LiveCodeBench's harness runs every program after a block of standard-library imports (star and plain) and a raised
-# recursion limit, so solutions may use e.g. `List[int]` or `Counter` without importing them. We rebuild that block.
-PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
-                   "statistics", "itertools", "functools", "operator", "io", "sys", "json")
-LCB_PRELUDE = ("".join(f"from {m} import *\n" for m in (*PRELUDE_MODULES, "builtins", "typing"))
-               + "".join(f"import {m}\n" for m in PRELUDE_MODULES) + "sys.setrecursionlimit(50000)\n")
+SEMANTICS = ("strict", "official")
 RAW_TO_VERDICT = {"error": "runtime_error", "timeout": "timeout", "memory": "memory_limit",
                   "output_limit": "wrong_answer", "harness": "harness_error"}
 DETAIL_CHARS = 300
@@ -133,8 +153,16 @@ def _prepare(problem: Problem) -> _Prepared:
     return _Prepared("check", [""], [None], problem.question + "\n" + str(problem.tests[0]["output"]))
 
 
-def program_for(problem: Problem, completion: str, which: str = "last") -> str | None:
+def official(problem: Problem, semantics: str) -> bool:
+    """Whether `problem` runs under LiveCodeBench's rules (official semantics cover stdin and functional)."""
+    return semantics == "official" and problem.kind in ("stdin", "functional")
+
+
+def program_for(problem: Problem, completion: str, which: str = "last", semantics: str = "strict") -> str | None:
     """The code to run for a completion, or None (no code)."""
+    if official(problem, semantics):
+        code = extract_code_official(completion)
+        return None if code is None else official_program(problem.kind, code)
     block = extract_code(completion, which=which)
     if problem.kind != "humaneval":
         return block
@@ -178,7 +206,7 @@ def _test_status(mode: str, result: TestResult, expected: Any) -> tuple[str, str
 # Grading
 
 def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox,
-                   which: str, lcb_prelude: bool) -> Iterator[tuple[int, Verdict]]:
+                   which: str, lcb_prelude: bool, semantics: str) -> Iterator[tuple[int, Verdict]]:
     prepared: dict[str, _Prepared] = {}
     jobs: list[Job] = []
     job_samples: list[int] = []
@@ -188,14 +216,17 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
             raise RecordError(f"sample {index}: field 'problem_id': unknown problem {sample.problem_id!r}")
         if problem.id not in prepared:
             prepared[problem.id] = _prepare(problem)
-        code = program_for(problem, sample.completion, which)
+        code = program_for(problem, sample.completion, which, semantics)
         if code is None:
             yield index, Verdict(sample.problem_id, sample.sample_index, "no_code", 0,
                                  len(prepared[problem.id].expected), 0.0, "no code block in the completion")
             continue
         spec = prepared[problem.id]
-        prelude = LCB_PRELUDE if lcb_prelude and problem.kind != "humaneval" else ""
-        jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, spec.checker, prelude))
+        if official(problem, semantics):  # the program text already holds the import block
+            jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, semantics="official"))
+        else:
+            prelude = LCB_PRELUDE if lcb_prelude and problem.kind != "humaneval" else ""
+            jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, spec.checker, prelude))
         job_samples.append(index)
     for job_index, results in sandbox.run_unordered(jobs):
         index = job_samples[job_index]
@@ -213,7 +244,19 @@ def _progress_bar(total: int, enabled: bool) -> Any:
     return tqdm(total=total, disable=not enabled, desc="grading", unit="sample", file=sys.stderr)
 
 
-def make_limits(per_test_timeout: float = 6.0, **overrides: Any) -> Limits:
+def check_semantics(semantics: str, which: str = "last", lcb_prelude: bool = True) -> None:
+    if semantics not in SEMANTICS:
+        raise ConfigError(f"semantics: expected one of {SEMANTICS}, got {semantics!r}")
+    if semantics == "official" and (which != "last" or not lcb_prelude):
+        raise ConfigError("semantics: 'official' fixes the extraction rule and the import block "
+                          "(which='first' and lcb_prelude=False are strict-mode options)")
+
+
+def make_limits(per_test_timeout: float = 6.0, semantics: str = "strict", **overrides: Any) -> Limits:
+    """Sandbox limits; official semantics default to no memory cap, as LiveCodeBench."""
+    check_semantics(semantics)
+    if semantics == "official":
+        overrides.setdefault("memory_mb", None)
     try:
         return Limits(per_test_timeout=per_test_timeout, **overrides)
     except (ValueError, TypeError) as e:
@@ -222,12 +265,13 @@ def make_limits(per_test_timeout: float = 6.0, **overrides: Any) -> Limits:
 
 def grade_samples(samples: Sequence[Sample], problems: dict[str, Problem], *, workers: int | None = None,
                   per_test_timeout: float = 6.0, progress: bool = False, limits: Limits | None = None,
-                  which: str = "last", lcb_prelude: bool = True) -> list[Verdict]:
+                  which: str = "last", lcb_prelude: bool = True, semantics: str = "strict") -> list[Verdict]:
     """Verdicts in the order of `samples`."""
-    limits = limits or make_limits(per_test_timeout)
+    check_semantics(semantics, which, lcb_prelude)
+    limits = limits or make_limits(per_test_timeout, semantics)
     verdicts: list[Verdict | None] = [None] * len(samples)
     with Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, _progress_bar(len(samples), progress) as bar:
-        for index, verdict in _iter_verdicts(samples, problems, sandbox, which, lcb_prelude):
+        for index, verdict in _iter_verdicts(samples, problems, sandbox, which, lcb_prelude, semantics):
             verdicts[index] = verdict
             bar.update(1)
     return verdicts  # type: ignore[return-value]
@@ -241,7 +285,8 @@ def grade_distinct_programs(samples: Sequence[Sample], problems: dict[str, Probl
     low temperature repeats itself, so it saves most of the sandbox time). `options` go to `grade_samples`."""
     def key(sample: Sample) -> tuple[str, str | None]:
         problem = problems.get(sample.problem_id)
-        return sample.problem_id, None if problem is None else program_for(problem, sample.completion, which)
+        return sample.problem_id, None if problem is None else program_for(problem, sample.completion, which,
+                                                                            options.get("semantics", "strict"))
 
     first: dict[tuple[str, str | None], int] = {}
     for index, sample in enumerate(samples):
@@ -260,10 +305,11 @@ def default_ks(samples_per_problem: int) -> list[int]:
 def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str | Path, *,
                workers: int | None = None, limits: Limits | None = None, ks: Sequence[int] | None = None,
                which: str = "last", lcb_prelude: bool = True, progress: bool = False, n_boot: int = 2000,
-               seed: int = 0) -> dict[str, Any]:
+               seed: int = 0, semantics: str = "strict") -> dict[str, Any]:
     """Grade a samples JSONL into out_dir/verdicts.jsonl (resumable) and out_dir/results.json."""
     started = time.time()
-    limits = limits or make_limits()
+    check_semantics(semantics, which, lcb_prelude)
+    limits = limits or make_limits(semantics=semantics)
     problems = load_problems(problems_path)
     samples = list(read_jsonl(samples_path, Sample))
     if not samples:
@@ -291,15 +337,15 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, \
             _progress_bar(len(todo), progress) as bar:
         info = dict(sandbox.info)
-        for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which, lcb_prelude):
+        for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which, lcb_prelude, semantics):
             writer.write(verdict)
             done[(verdict.problem_id, verdict.sample_index)] = verdict
             bar.update(1)
     verdicts = [done[(s.problem_id, s.sample_index)] for s in samples]
     results = {
         "metrics": summarize(verdicts, evaluated, ks=ks, n_boot=n_boot, seed=seed, samples=samples),
-        "ks": ks, "samples": str(samples_path), "problems": str(problems_path), "which_block": which,
-        "lcb_prelude": lcb_prelude,
+        "ks": ks, "samples": str(samples_path), "problems": str(problems_path), "semantics": semantics,
+        "which_block": which, "lcb_prelude": lcb_prelude,
         "limits": dataclasses.asdict(limits), "sandbox": info, "newly_graded": len(todo),
         "wall_seconds": round(time.time() - started, 3),
     }
