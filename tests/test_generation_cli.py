@@ -1,5 +1,5 @@
 """`ssd generate` end to end on a tiny Qwen3 written by the test: n samples per problem into a stage folder
-that is reused on a second run; a bad config key is one clear error."""
+that is reused on a second run and not after a change of the prompt text; a bad config key is one clear error."""
 from pathlib import Path
 
 from ssd.cli import main as ssd_main
@@ -9,7 +9,7 @@ from ssd.generation.sampling import read_shards
 from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 
-def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, capsys):
+def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, capsys, monkeypatch):
     tok = train_tokenizer(["def f(x):\n    return x\n"] * 20, vocab_size=280)
     model = create_model(tok, tmp_path / "model", TinySpec(), seed=1)
     write_problems(tmp_path / "problems.jsonl",
@@ -22,6 +22,12 @@ def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, ca
     assert len(read_shards(out)) == 12 and (out / "manifest.json").exists()
     assert ssd_main(["generate", "--config", str(config), "--no-progress"]) == 0
     assert Path(capsys.readouterr().out.strip()) == out
+    import ssd.prompts
+
+    monkeypatch.setattr(ssd.prompts, "PAPER_SYSTEM_PROMPT", ssd.prompts.PAPER_SYSTEM_PROMPT + " Be brief.")
+    assert ssd_main(["generate", "--config", str(config), "--no-progress"]) == 0
+    changed = Path(capsys.readouterr().out.strip())
+    assert changed != out and all("Be brief." in s.prompt for s in read_shards(changed))
 
 
 def test_unknown_config_key_is_one_error_line(tmp_path, capsys):

@@ -82,6 +82,15 @@ def test_resuming_with_a_different_request_is_refused(backend, tmp_path):
         run(backend, tmp_path / "s")
 
 
+def test_a_completed_folder_of_another_prompt_text_is_refused_not_returned(backend, tmp_path, monkeypatch):
+    import ssd.prompts
+
+    out = run(backend, tmp_path / "s")
+    monkeypatch.setattr(ssd.prompts, "LCB_HEAD", ssd.prompts.LCB_HEAD + " Be brief.")
+    with pytest.raises(ConfigError, match="different request"):
+        run(backend, out)
+
+
 def test_a_cut_off_last_line_is_dropped_and_regenerated(backend, tmp_path):
     out = run(backend, tmp_path / "s")
     shard = out / "samples-00002.jsonl"
@@ -150,7 +159,7 @@ def write_pool(path, questions):
     return path
 
 
-def test_ssd_sample_cli_writes_selected_samples_and_excludes_contaminated_prompts(model_dir, tmp_path):
+def sample_config(tmp_path, model_dir):
     pool = write_pool(tmp_path / "seed.jsonl", ["Add two numbers.", "Add  two numbers.", "Sort a list.",
                                                 "Print hello."])
     evals = tmp_path / "eval.jsonl"
@@ -159,12 +168,35 @@ def test_ssd_sample_cli_writes_selected_samples_and_excludes_contaminated_prompt
     config = tmp_path / "sample.yaml"
     config.write_text(f"model: {model_dir}\npool: {pool}\neval_problems: [{evals}]\nout_root: {tmp_path / 'runs'}\n"
                       "decoding: {temperature: 1.6, top_k: 20, top_p: 0.8, max_tokens: 8}\nsample_filter: none\n")
-    assert main(["--config", str(config), "--no-progress"]) == 0
-    (stage,) = (tmp_path / "runs").iterdir()
-    manifest = json.loads((stage / "manifest.json").read_text())
-    assert manifest["n_pool"] == 2 and manifest["contamination"]["n_matches"] == 1
+    return config
+
+
+def test_ssd_sample_cli_writes_selected_samples_and_excludes_contaminated_prompts(model_dir, tmp_path, capsys):
+    assert main(["--config", str(sample_config(tmp_path, model_dir)), "--no-progress"]) == 0
+    selected = Path(capsys.readouterr().out.strip())
+    assert selected.name.startswith("sft-data-") and selected.parent == tmp_path / "runs"
+    (synthesis,) = (tmp_path / "runs").glob("ssd-samples-*")
+    manifest = json.loads((synthesis / "manifest.json").read_text())
+    assert manifest["n_samples"] == 2  # 4 prompts, one exact duplicate after normalisation, one contaminated
     assert manifest["config"]["prompt_style"] == "paper" and manifest["config"]["decoding"]["temperature"] == 1.6
-    assert len(list(read_jsonl(stage / "selected.jsonl", Sample))) == 2
+    assert {s.prompt for s in read_jsonl(selected / "train.jsonl", Sample)} == {
+        s.prompt for s in read_shards(synthesis)}
+
+
+def test_ssd_sample_cli_reuses_its_stages_and_resamples_when_the_prompt_text_changes(model_dir, tmp_path,
+                                                                                     capsys, monkeypatch):
+    import ssd.prompts
+
+    config = sample_config(tmp_path, model_dir)
+    assert main(["--config", str(config), "--no-progress"]) == 0
+    first = capsys.readouterr().out.strip()
+    assert main(["--config", str(config), "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() == first and len(list((tmp_path / "runs").iterdir())) == 2
+    monkeypatch.setattr(ssd.prompts, "PAPER_SYSTEM_PROMPT", ssd.prompts.PAPER_SYSTEM_PROMPT + " Be brief.")
+    assert main(["--config", str(config), "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() != first
+    prompts = [{s.prompt for s in read_shards(d)} for d in sorted((tmp_path / "runs").glob("ssd-samples-*"))]
+    assert len(prompts) == 2 and sum(any("Be brief." in p for p in group) for group in prompts) == 1
 
 
 def test_official_code_fidelity_sets_its_temperature_raw_prompt_and_no_dedup(tmp_path):

@@ -1,8 +1,9 @@
 """`ssd generate --config X.yaml`: evaluation generations (n samples per problem) for a problem set.
 
-Guarantees: the same code path as SSD synthesis (`ssd.generation.sampling.generate_samples`), into a stage folder
-under `out_root` named by the hash of the resolved config, the model identity and the problems; a
-finished folder is reused, an interrupted one resumes. Prints the folder.
+Guarantees: the generation step every experiment uses (`ssd.experiment.steps.generate`): a stage folder under
+`out_root` keyed by the model identity, the decoding, the engine and the hash of the rendered prompts, so a
+change of prompt template or prompt code is a new folder; a finished folder is reused, an interrupted one
+resumes. Prints the folder.
 Does not: grade (`ssd grade`) or filter samples.
 """
 from __future__ import annotations
@@ -10,19 +11,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ssd.cache import model_identity, problems_identity, stage_dir
-from ssd.config import ConfigError, DecodingConfig, load_config, resolved
+from ssd.config import ConfigError, DecodingConfig, load_config
 from ssd.data import read_problems
-from ssd.generation import make_backend
-from ssd.generation.sampling import generate_samples
-
-IDENTITY_EXCLUDES = ("out_root", "batch_size", "device")
+from ssd.experiment.steps import generate
 
 
 @dataclasses.dataclass
 class GenerateConfig:
     model: str  # HF directory or hub id
-    problems: str  # JSONL of Problem records (ssd.data.problems.write_problems)
+    problems: str  # JSONL of Problem records (ssd.data.write_problems)
     prompt_style: str = "paper"  # ssd.prompts.STYLES
     decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
     limit: int = 0  # 0 = every problem
@@ -30,12 +27,16 @@ class GenerateConfig:
     device: str = ""
     dtype: str = ""
     batch_size: int = 16
-    shard_size: int = 1000
     out_root: str = "runs"
 
     def validate(self) -> None:
         if self.limit < 0:
             raise ConfigError(f"limit: expected an integer >= 0, got {self.limit}")
+
+
+def backend_options(device: str, dtype: str, batch_size: int) -> dict[str, object]:
+    """`ssd.generation.make_backend` options of a command's config (unset device and dtype are left out)."""
+    return {**{k: v for k, v in (("device", device), ("dtype", dtype)) if v}, "batch_size": batch_size}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,13 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = read_problems(cfg.problems)
     if cfg.limit:
         problems = {k: problems[k] for k in list(problems)[:cfg.limit]}
-    identity = {k: v for k, v in resolved(cfg).items() if k not in IDENTITY_EXCLUDES}
-    out_dir = stage_dir(cfg.out_root, "generate", identity, {
-        "model": model_identity(cfg.model), "problems": problems_identity(problems)})
-    backend = make_backend(cfg.backend, cfg.model, device=cfg.device or None, dtype=cfg.dtype or None,
-                           batch_size=cfg.batch_size)
-    generate_samples(backend, list(problems.values()), prompt_style=cfg.prompt_style,
-                     tokenizer=backend.tokenizer, decoding=cfg.decoding, out_dir=out_dir,
-                     shard_size=cfg.shard_size, batch_size=cfg.batch_size, progress=not args.no_progress)
+    out_dir = generate(cfg.model, problems, cfg.decoding, prompt_style=cfg.prompt_style, backend=cfg.backend,
+                       backend_options=backend_options(cfg.device, cfg.dtype, cfg.batch_size), root=cfg.out_root,
+                       progress=not args.no_progress)
     print(out_dir)
     return 0

@@ -1,24 +1,26 @@
-"""`ssd sample --config X.yaml [--set key=value ...]`: SSD data synthesis on a prompt pool (ssd.data.pools)
-into a content-addressed stage folder, then the SFT-data selection.
+"""`ssd sample --config X.yaml [--set key=value ...]`: SSD data synthesis on a prompt pool (ssd.data.pools),
+then the SFT-data selection; prints the selection's stage folder (its `train.jsonl` is the SFT data).
 
-Guarantees: unset prompt_style / sample_filter / dedup / temperature / stop come from the `fidelity` preset;
-the contamination guard runs against `eval_problems` before sampling; a finished stage is reused.
+Guarantees: the synthesis and selection steps every experiment uses (`ssd.experiment.steps.synthesize`, keyed
+by the model identity, decoding, engine and the hash of the rendered prompts, and `select_training_data`), so a
+change of prompt template or prompt code is a new synthesis stage and a finished one is reused; unset
+prompt_style / sample_filter / dedup / temperature / stop come from the `fidelity` preset; the contamination
+guard runs against `eval_problems` before sampling.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from ssd.cache import Stage, atomic_write_json, config_hash, model_identity
-from ssd.config import ConfigError, DecodingConfig, _merge, build, load_yaml, parse_overrides, resolved
-from ssd.data import POOL_LOADERS, exclude_contaminated, read_problems, select_samples
+from ssd.commands.generate import backend_options
+from ssd.config import ConfigError, DecodingConfig, _merge, build, load_yaml, parse_overrides
+from ssd.data import POOL_LOADERS, exclude_contaminated, read_problems
 from ssd.data.pools import fidelity
-from ssd.generation import make_backend
-from ssd.generation.sampling import generate_samples, read_shards
-from ssd.records import Problem, write_jsonl
+from ssd.experiment.steps import select_training_data, synthesize
+from ssd.records import Problem
 
 
 @dataclasses.dataclass
@@ -40,7 +42,6 @@ class SampleConfig:
     device: str = ""
     dtype: str = ""
     batch_size: int = 16
-    shard_size: int = 1000
     out_root: str = "runs"
 
     def validate(self) -> None:
@@ -66,7 +67,7 @@ def load_pool(cfg: SampleConfig) -> list[Problem]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`ssd sample --config X.yaml [--set key=value ...]`: SSD data synthesis into a stage folder."""
+    """`ssd sample --config X.yaml [--set key=value ...]`: SSD data synthesis, then the SFT-data selection."""
     parser = argparse.ArgumentParser(prog="ssd sample", description=main.__doc__)
     parser.add_argument("--config", required=True)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -76,27 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     evals = [p for path in cfg.eval_problems for p in read_problems(path).values()]
     pool, contamination = exclude_contaminated(load_pool(cfg), evals, exclude=cfg.exclude_contaminated)
     pool = pool[:cfg.limit] if cfg.limit else pool
-    identity = {k: v for k, v in resolved(cfg).items() if k not in ("out_root", "batch_size", "device")}
-    stage = Stage(cfg.out_root, "samples", identity, seeds=[cfg.decoding.seed], inputs={
-        "model": model_identity(cfg.model),
-        "prompts": config_hash([[p.id, p.question, p.starter_code] for p in pool], length=16),
-    })
-    if not stage.complete:
-        with stage:
-            backend = make_backend(cfg.backend, cfg.model, device=cfg.device or None, dtype=cfg.dtype or None,
-                                   batch_size=cfg.batch_size)
-            raw = generate_samples(backend, pool, prompt_style=cfg.prompt_style, tokenizer=backend.tokenizer,
-                                   decoding=cfg.decoding, out_dir=stage.dir / "raw", shard_size=cfg.shard_size,
-                                   batch_size=cfg.batch_size, progress=not args.no_progress)
-            selected, selection = select_samples(read_shards(raw), cfg.sample_filter)
-            write_jsonl(stage.dir / "selected.jsonl", selected)
-            atomic_write_json(stage.dir / "contamination.json", contamination)
-            health = json_file(raw / "health.json")
-            stage.finish({"health": health, "selection": selection, "n_pool": len(pool),
-                          "contamination": {k: v for k, v in contamination.items() if k != "matches"}})
-    print(stage.dir)
+    print(f"ssd sample: {len(pool)} prompts; {contamination['n_matches']} matched an evaluation problem "
+          f"({'excluded' if contamination['excluded'] else 'kept'})", file=sys.stderr)
+    samples = synthesize(cfg.model, pool, cfg.decoding, prompt_style=cfg.prompt_style, backend=cfg.backend,
+                         backend_options=backend_options(cfg.device, cfg.dtype, cfg.batch_size), root=cfg.out_root,
+                         progress=not args.no_progress)
+    print(select_training_data(samples, cfg.sample_filter, root=cfg.out_root).parent)
     return 0
-
-
-def json_file(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -22,15 +22,14 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ssd.cache import Stage, config_hash, is_complete, model_identity, problems_identity
+from ssd.cache import Stage, is_complete, model_identity, problems_identity
 from ssd.config import ConfigError, DecodingConfig, resolved
 from ssd.data import as_problem_dict
 from ssd.data.pools import select_samples
 from ssd.generation import make_backend
-from ssd.generation.sampling import generate_samples, read_shards
+from ssd.generation.sampling import generate_samples, read_shards, rendered_prompts_key
 from ssd.grading import grade_distinct_programs
 from ssd.metrics import summarize
-from ssd.prompts import build_prompt
 from ssd.records import Problem, Sample, Verdict, read_jsonl, write_jsonl
 from ssd.sft import SFTConfig, SFTRecipe, train
 
@@ -74,6 +73,7 @@ def generate(
     backend_options: Mapping[str, Any] | None = None,
     root: str | Path = "runs",
     stage_name: str = "generate",
+    progress: bool = True,
 ) -> Path:
     """`decoding.n` samples per problem (resumable; ssd.generation.sampling); returns the stage folder of shards.
 
@@ -83,10 +83,9 @@ def generate(
     problems = as_problem_dict(problems)
     options = dict(backend_options or {})
     tokenizer = backend.tokenizer if not isinstance(backend, str) else _load_tokenizer(model)
-    config = {"model": model_identity(model), "decoding": resolved(decoding), "prompt_style": prompt_style,
-              "backend": _backend_name(backend), "backend_options": options,
-              "prompts": rendered_prompts_key(problems, prompt_style, tokenizer)}
-    stage = Stage(root, stage_name, config, inputs={"problems": problems_identity(problems)})
+    stage = generation_stage(root, stage_name, model_identity(model), decoding, prompt_style, _backend_name(backend),
+                             options, rendered_prompts_key(list(problems.values()), prompt_style, tokenizer),
+                             problems_identity(problems))
     if stage.complete:
         return stage.dir
     owned = isinstance(backend, str)
@@ -94,7 +93,7 @@ def generate(
         backend = make_backend(backend, str(model), **options)
     try:  # writes the stage manifest when complete
         generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=tokenizer,
-                         decoding=decoding, out_dir=stage.dir)
+                         decoding=decoding, out_dir=stage.dir, progress=progress)
     finally:
         if owned:  # an engine built here is freed here, before the next stage needs the GPUs
             del backend
@@ -102,15 +101,18 @@ def generate(
     return stage.dir
 
 
+def generation_stage(root: str | Path, stage_name: str, model_id: str, decoding: DecodingConfig, prompt_style: str,
+                     backend: str, backend_options: Mapping[str, Any], prompts_key: str, problems_id: str) -> Stage:
+    """The stage of `generate`: keyed by the model identity, decoding, engine and the rendered prompts' hash."""
+    config = {"model": model_id, "decoding": resolved(decoding), "prompt_style": prompt_style, "backend": backend,
+              "backend_options": dict(backend_options), "prompts": prompts_key}
+    return Stage(root, stage_name, config, inputs={"problems": problems_id})
+
+
 def _load_tokenizer(model: str | Path) -> Any:
     from transformers import AutoTokenizer  # noqa: PLC0415 - heavy; only when no backend was given
 
     return AutoTokenizer.from_pretrained(str(model))
-
-
-def rendered_prompts_key(problems: Mapping[str, Problem], prompt_style: str, tokenizer: Any) -> str:
-    """A hash of the exact prompt texts, so a change of template or prompt code is a new generation stage."""
-    return config_hash([[pid, build_prompt(p, prompt_style, tokenizer)] for pid, p in problems.items()], length=64)
 
 
 def release_accelerator_memory() -> None:
@@ -188,12 +190,13 @@ def synthesize(
     backend: Any = "transformers",
     backend_options: Mapping[str, Any] | None = None,
     root: str | Path = "runs",
+    progress: bool = True,
 ) -> Path:
     """SSD data (Eq. 1): one raw, unverified sample per prompt from the frozen model; returns the stage."""
     if decoding.n != 1:
         raise ConfigError(f"synthesis decoding n: SSD samples N=1 per prompt, got {decoding.n}")
     return generate(model, prompts, decoding, prompt_style=prompt_style, backend=backend,
-                    backend_options=backend_options, root=root, stage_name="ssd-samples")
+                    backend_options=backend_options, root=root, stage_name="ssd-samples", progress=progress)
 
 
 def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", *,

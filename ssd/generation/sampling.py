@@ -9,9 +9,9 @@ Guarantees of `generate_samples(..., out_dir)`:
 - Records go to `out_dir/samples-00000.jsonl`, ... (`shard_size` work items per shard, in problem order),
   one flushed line each. After a kill, calling it again skips every record already on disk (a cut-off
   last line is dropped) and writes the rest: no duplicate, no missing record.
-- `out_dir/request.json` pins the request (prompts, decoding, engine, shard size); resuming a folder with
-  a different request is a `ConfigError`, and a completed folder (`manifest.json` complete) is returned
-  untouched.
+- `out_dir/request.json` pins the request (the rendered prompts' hash, decoding, engine, shard size); calling
+  it on a folder of a different request is a `ConfigError`, complete or not; a completed folder of the same
+  request (`manifest.json` complete) is returned untouched.
 - At the end `out_dir/health.json` holds run health (no-code rate, max-token hits, EOS rate, empty rate,
   completion length statistics) and `manifest.json` the provenance of `ssd.cache` plus that health.
 - A progress bar (stderr) shows records and generated tokens per second.
@@ -99,6 +99,15 @@ def run_health(samples: list[Sample], code_found: Callable[[str], bool] = has_co
     }
 
 
+def prompts_key(problem_ids: list[str], prompts: list[str]) -> str:
+    """A hash of the exact prompt texts, so a change of template or prompt code is another request."""
+    return config_hash([[pid, text] for pid, text in zip(problem_ids, prompts)], length=64)
+
+
+def rendered_prompts_key(problems: list[Problem], prompt_style: str, tokenizer: Any) -> str:
+    return prompts_key([p.id for p in problems], [build_prompt(p, prompt_style, tokenizer) for p in problems])
+
+
 def check_request(out_dir: Path, request: dict[str, Any]) -> None:
     path = out_dir / "request.json"
     if path.exists():
@@ -120,18 +129,17 @@ def generate_samples(backend: Backend, problems: list[Problem], *, prompt_style:
     if shard_size < 1 or batch_size < 1:
         raise ConfigError(f"shard_size, batch_size: expected integers >= 1, got {shard_size}, {batch_size}")
     out_dir = Path(out_dir)
-    if is_complete(out_dir):
-        return out_dir
     tokenizer = tokenizer if tokenizer is not None else backend.tokenizer
     prompts = [build_prompt(p, prompt_style, tokenizer) for p in problems]
     items = work_items(problems, prompts, decoding)
     request = {
         "engine": backend.describe(), "prompt_style": prompt_style, "decoding": resolved(decoding),
-        "shard_size": shard_size,
-        "prompts": config_hash([[p.id, text] for p, text in zip(problems, prompts)], length=64),
+        "shard_size": shard_size, "prompts": prompts_key([p.id for p in problems], prompts),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    check_request(out_dir, request)
+    check_request(out_dir, request)  # before reuse: a complete folder of another request is refused, not returned
+    if is_complete(out_dir):
+        return out_dir
     started = time.time()
     done = {(s.problem_id, s.sample_index) for s in read_shards(out_dir)}
     pending = [it for it in items if (it.problem_id, it.sample_index) not in done]
