@@ -9,6 +9,10 @@ Guarantees:
   least max(ks) samples; a verdict for an unknown problem or a problem without verdicts is an error.
 - `paired_comparison(a, b, problems, k)` compares two runs on the same problems: delta = mean(b) - mean(a) with a
   paired bootstrap interval, and an exact two-sided sign test on the per-problem differences (ties dropped).
+- `two_level_bootstrap(groups)` is the interval for several independently trained models (bases): each
+  repetition resamples the bases, then the problems within each drawn base, so the interval carries the
+  base-to-base variance as well as the problem sampling. A statistic of several columns (e.g. a ratio of two
+  gains measured on the same problems) resamples the same rows for every column.
 
 Does not: weight problems (each counts once), correct for multiple comparisons, or model grading noise.
 """
@@ -146,3 +150,29 @@ def paired_comparison(verdicts_a: Iterable[Verdict], verdicts_b: Iterable[Verdic
         "n_better": n_better, "n_worse": n_worse, "n_tied": len(ids) - n_better - n_worse,
         "p_value": sign_test(n_better, n_worse),
     }
+
+
+def two_level_bootstrap(groups: Sequence[Sequence[float]] | Sequence[np.ndarray], n_boot: int = 2000, seed: int = 0,
+                        statistic=None) -> dict[str, Any]:
+    """Point value and percentile interval of `statistic` over groups (bases) of per-problem rows.
+
+    `groups[b]` holds one row per problem: a number, or a vector of columns measured on that problem.
+    The point value is `statistic` of the column means averaged over bases (each base weighs the same); the
+    interval resamples bases with replacement, then problems within each drawn base. `statistic` maps the
+    averaged column vector to a number (default: its first column); a non-finite draw is left out.
+    """
+    arrays = [np.asarray(g, dtype=float).reshape(len(g), -1) for g in groups]
+    if not arrays or any(len(a) == 0 for a in arrays):
+        raise ValueError("two_level_bootstrap: expected at least one group, each with at least one row")
+    statistic = statistic or (lambda columns: columns[0])
+    rng = np.random.default_rng(seed)
+    draws = np.empty(n_boot)
+    for r in range(n_boot):
+        bases = rng.integers(len(arrays), size=len(arrays))
+        means = [arrays[b][rng.integers(len(arrays[b]), size=len(arrays[b]))].mean(axis=0) for b in bases]
+        draws[r] = statistic(np.mean(means, axis=0))
+    draws = draws[np.isfinite(draws)]
+    tail = (1 - CONFIDENCE) / 2
+    value = float(statistic(np.mean([a.mean(axis=0) for a in arrays], axis=0)))
+    ci = [float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))] if len(draws) else [math.nan] * 2
+    return {"value": value, "ci": ci, "n_groups": len(arrays), "n_rows": [len(a) for a in arrays]}

@@ -1,6 +1,8 @@
 """pass@k estimator, summaries with bootstrap intervals, and the paired comparison."""
 import math
 
+import numpy as np
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -90,3 +92,29 @@ def test_paired_comparison_of_a_better_run():
 def test_paired_comparison_of_identical_runs_is_null():
     result = paired_comparison(RUN, RUN, PROBLEMS, k=1, n_boot=100)
     assert (result["delta"], result["ci"], result["p_value"]) == (0.0, [0.0, 0.0], 1.0)
+
+
+def test_two_level_bootstrap_widens_with_base_to_base_spread():
+    from ssd.metrics import two_level_bootstrap
+
+    rng = np.random.default_rng(0)
+    same = [rng.normal(0.1, 0.2, 60) for _ in range(3)]
+    spread = [rng.normal(offset, 0.2, 60) for offset in (-0.2, 0.1, 0.4)]
+    narrow = two_level_bootstrap(same, n_boot=400)
+    wide = two_level_bootstrap(spread, n_boot=400)
+    assert narrow["ci"][0] <= narrow["value"] <= narrow["ci"][1]
+    assert wide["ci"][1] - wide["ci"][0] > 2 * (narrow["ci"][1] - narrow["ci"][0])
+    assert wide["value"] == pytest.approx(np.mean([g.mean() for g in spread]))
+
+
+def test_two_level_bootstrap_ratio_resamples_rows_jointly():
+    from ssd.metrics import two_level_bootstrap
+
+    rng = np.random.default_rng(1)
+    predicted = [rng.uniform(0.05, 0.2, 50) for _ in range(3)]
+    groups = [np.column_stack([0.5 * p, p]) for p in predicted]  # measured is exactly half of predicted, per row
+    ratio = two_level_bootstrap(groups, n_boot=300, statistic=lambda m: m[0] / m[1])
+    assert ratio["value"] == pytest.approx(0.5)
+    assert ratio["ci"] == pytest.approx([0.5, 0.5])
+    with pytest.raises(ValueError, match="at least one row"):
+        two_level_bootstrap([[]])
