@@ -161,9 +161,9 @@ def two_level_bootstrap(groups: Sequence[Sequence[float]] | Sequence[np.ndarray]
     interval resamples bases with replacement, then problems within each drawn base. `statistic` maps the
     averaged column vector to a number (default: its first column); a non-finite draw is left out.
     """
-    arrays = [np.asarray(g, dtype=float).reshape(len(g), -1) for g in groups]
-    if not arrays or any(len(a) == 0 for a in arrays):
+    if not groups or any(len(g) == 0 for g in groups):
         raise ValueError("two_level_bootstrap: expected at least one group, each with at least one row")
+    arrays = [np.asarray(g, dtype=float).reshape(len(g), -1) for g in groups]
     statistic = statistic or (lambda columns: columns[0])
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
