@@ -38,6 +38,19 @@ def test_sweep_dry_run_passes(name, tmp_path):
     assert json.loads(out.read_text())["points"] >= 1
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_paper_configs_grade_in_official_semantics(name):
+    assert load_experiment(PAPER_DIR / f"{name}.yaml").semantics == "official"
+
+
+def test_unknown_grading_semantics_is_refused_at_load(tmp_path):
+    text = (PAPER_DIR / f"{MODELS[0]}.yaml").read_text().replace("semantics: official", "semantics: lenient")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(Exception, match="semantics: expected one of"):
+        load_experiment(path)
+
+
 def test_dry_run_exits_nonzero_when_the_model_does_not_fit(capsys):
     assert main(["--model", "qwen3-30b-a3b-instruct-2507", "--dry-run",
                  "--set", "gpus.memory_gb=80", "--set", "gpus.name=H100"]) == 1

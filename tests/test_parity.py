@@ -102,3 +102,13 @@ def test_documented_verdicts(hand_written, semantics):
     got = {row.id: v.status for row, v in zip(rows, verdicts)}
     want = {row.id: getattr(row, semantics) for row in rows}
     assert got == want
+
+
+def test_official_verdicts_are_their_own_stage_and_strict_keeps_its_key(tmp_path):
+    from ssd.cache import Stage
+    from ssd.experiment.steps import grading_stage
+
+    strict, official = grading_stage(tmp_path, "gen", "probs"), grading_stage(tmp_path, "gen", "probs", "official")
+    before = Stage(tmp_path, "verdicts", {"grader": "ssd.grading", "dedupe": "program"},
+                   inputs={"samples": "gen", "problems": "probs"})
+    assert strict.dir == before.dir != official.dir

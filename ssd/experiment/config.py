@@ -24,6 +24,7 @@ from ssd.config import ConfigError, DecodingConfig, build, load_config, load_yam
 from ssd.cache import REPO_ROOT
 from ssd.data import BENCHMARK_LOADERS, POOL_LOADERS
 from ssd.data.pools import SAMPLE_FILTERS
+from ssd.grading.grade import SEMANTICS
 from ssd.prompts import STYLES as PROMPT_STYLES
 from ssd.sft import SFTRecipe
 
@@ -140,6 +141,7 @@ class ExperimentConfig:
     stages: list[str] = dataclasses.field(default_factory=lambda: list(STAGES))
     ssd_eval_checkpoints: list[int] = dataclasses.field(default_factory=list)  # extra SFT steps to evaluate
     grading_workers: int = 16
+    semantics: str = "strict"  # grading rules: strict | official (LiveCodeBench's; ssd.grading.grade's table)
     gpus: GPUSpec = dataclasses.field(default_factory=GPUSpec)
     estimate: EstimateSpec = dataclasses.field(default_factory=EstimateSpec)
 
@@ -148,6 +150,8 @@ class ExperimentConfig:
             raise ConfigError("name: expected a non-empty experiment name")
         if self.prompt_style not in PROMPT_STYLES:
             raise ConfigError(f"prompt_style: expected one of {PROMPT_STYLES}, got {self.prompt_style!r}")
+        if self.semantics not in SEMANTICS:
+            raise ConfigError(f"semantics: expected one of {SEMANTICS}, got {self.semantics!r}")
         if self.sample_filter not in SAMPLE_FILTERS:
             raise ConfigError(f"sample_filter: expected one of {SAMPLE_FILTERS}, got {self.sample_filter!r}")
         unknown = [s for s in self.stages if s not in STAGES]

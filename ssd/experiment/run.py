@@ -44,7 +44,8 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
 
     def evaluate_all(arm: str, checkpoint: str | Path) -> dict[str, Evaluation]:
         return {name: evaluate(checkpoint, problems, cfg.eval_decoding(arm), ks=cfg.ks,
-                               workers=cfg.grading_workers, **common) for name, problems in benchmarks.items()}
+                               workers=cfg.grading_workers, semantics=cfg.semantics, **common)
+                for name, problems in benchmarks.items()}
 
     base = evaluate_all("base", model) if "base_eval" in plan else {}
     ssd: dict[str, Evaluation] = {}

@@ -133,27 +133,33 @@ def grade(
     *,
     root: str | Path = "runs",
     workers: int = 2,
+    semantics: str = "strict",
 ) -> tuple[list[Verdict], Path]:
-    """Grade a complete generation stage in the sandbox, each distinct program once
-    (`ssd.grading.grade_distinct_programs`); returns the verdicts and their stage."""
+    """Grade a complete generation stage in the sandbox under `semantics` (strict | official), each distinct
+    program once (`ssd.grading.grade_distinct_programs`); returns the verdicts and their stage."""
     problems = as_problem_dict(problems)
     samples_dir = Path(samples_dir)
     if not is_complete(samples_dir):
         raise ConfigError(f"{samples_dir}: not a complete generation stage")
-    stage = grading_stage(root, samples_dir.name, problems_identity(problems))
+    stage = grading_stage(root, samples_dir.name, problems_identity(problems), semantics)
     path = stage.dir / "verdicts.jsonl"
     if stage.complete:
         return list(read_jsonl(path, Verdict)), stage.dir
     with stage:
-        verdicts, distinct = grade_distinct_programs(read_samples(samples_dir), problems, workers=workers)
+        verdicts, distinct = grade_distinct_programs(read_samples(samples_dir), problems, workers=workers,
+                                                      semantics=semantics)
         write_jsonl(path, verdicts)
         stage.finish({"n_verdicts": len(verdicts), "distinct_programs": distinct})
     return verdicts, stage.dir
 
 
-def grading_stage(root: str | Path, samples_stage: str, problems_id: str) -> Stage:
-    """The verdict stage of the generation stage folder named `samples_stage` on the problems `problems_id`."""
-    return Stage(root, "verdicts", {"grader": "ssd.grading", "dedupe": "program"},
+def grading_stage(root: str | Path, samples_stage: str, problems_id: str, semantics: str = "strict") -> Stage:
+    """The verdict stage of the generation stage folder named `samples_stage` on the problems `problems_id`
+    (strict stages keep the key they had before grading semantics existed)."""
+    config = {"grader": "ssd.grading", "dedupe": "program"}
+    if semantics != "strict":
+        config["semantics"] = semantics
+    return Stage(root, "verdicts", config,
                  inputs={"samples": samples_stage, "problems": problems_id})
 
 
@@ -169,12 +175,13 @@ def evaluate(
     root: str | Path = "runs",
     workers: int = 2,
     stage_name: str = "eval-generate",
+    semantics: str = "strict",
 ) -> Evaluation:
     """`decoding.n` samples per problem, graded, summarised as pass@k (k <= n) with intervals and health."""
     problems = as_problem_dict(problems)
     samples_dir = generate(model, problems, decoding, prompt_style=prompt_style, backend=backend,
                            backend_options=backend_options, root=root, stage_name=stage_name)
-    verdicts, verdicts_dir = grade(samples_dir, problems, root=root, workers=workers)
+    verdicts, verdicts_dir = grade(samples_dir, problems, root=root, workers=workers, semantics=semantics)
     samples = read_samples(samples_dir)
     ks = tuple(k for k in ks if k <= decoding.n)
     return Evaluation(samples, verdicts, summarize(verdicts, problems, ks=ks, samples=samples),
