@@ -6,7 +6,7 @@ import yaml
 
 from ssd.config import ConfigError
 from ssd.experiment.config import expand_sweep, load_experiment
-from ssd.experiment.estimate import describe_source, dry_run, memory_check, sweep_dry_run
+from ssd.experiment.estimate import describe_source, dry_run, fetch_command, memory_check, sweep_dry_run
 
 BASE = {
     "name": "toy",
@@ -169,8 +169,20 @@ def test_missing_data_with_a_hub_source_is_listed_for_fetching(tmp_path):
     report = dry_run(cfg, tmp_path)
     assert report["ok"]
     assert report["fetch"] == [
-        "huggingface-cli download org/pool --repo-type dataset --include 'seed_sft/*' --local-dir data/pool",
-        "huggingface-cli download org/lcb --repo-type dataset --local-dir data/lcb"]
+        "hf download org/pool --repo-type dataset --include 'seed_sft/*' --local-dir data/pool",
+        "hf download org/lcb --repo-type dataset --local-dir data/lcb"]
+
+
+def test_the_fetch_command_exists_with_these_options():
+    """The printed command runs with the huggingface_hub that `make install` brings (it has no huggingface-cli)."""
+    import shutil
+    import subprocess
+
+    program, verb, *_ = fetch_command("org/pool:seed_sft", "data/pool/seed_sft").split()
+    assert shutil.which(program), f"{program} is not installed"
+    usage = subprocess.run([program, verb, "--help"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0
+    assert all(option in usage.stdout for option in ("--repo-type", "--include", "--local-dir"))
 
 
 def test_local_problem_count_is_checked_against_the_expected_count(tmp_path):

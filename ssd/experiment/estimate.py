@@ -77,7 +77,7 @@ def fetch_command(hub: str, path: str) -> str:
     repo, _, sub = hub.partition(":")
     target = path[: -len(sub) - 1] if sub and path.rstrip("/").endswith("/" + sub) else path
     include = f" --include '{sub}/*'" if sub else ""
-    return f"huggingface-cli download {repo} --repo-type dataset{include} --local-dir {target}"
+    return f"hf download {repo} --repo-type dataset{include} --local-dir {target}"  # huggingface_hub >= 1 CLI
 
 
 def data_source(name: str, path: str, hub: str, base_dir: Path | None) -> dict[str, Any]:
