@@ -41,7 +41,9 @@ def test_epochs_set_the_number_of_steps():
     ({"min_lr": 1.0}, "min_lr: expected a value in \\[0, lr"),
     ({"engine": "megatron"}, "engine: expected one of"),
     ({"global_batch_size": 32, "grad_accum_steps": 4}, "set either global_batch_size or grad_accum_steps"),
-    ({"max_steps": 0, "epochs": 0}, "max_steps: expected an integer >= 1, or epochs > 0"),
+    ({"max_steps": 0, "epochs": 0}, "epochs: expected a number > 0 when max_steps is 0"),
+    ({"max_steps": 0, "epochs": -1}, "epochs: expected a number >= 0"),
+    ({"max_steps": -1}, "max_steps: expected an integer >= 0"),
     ({"report_to": ["mlflow"]}, "report_to: expected a list drawn from"),
 ])
 def test_impossible_settings_name_the_field(override, message):

@@ -81,3 +81,12 @@ def test_bad_config_key_fails_before_touching_results(tmp_path, capsys):
     code = cli_main(["reproduce", "--quick", "--root", str(tmp_path / "r"), "--out", str(out), "no_such_key=1"])
     assert code == 2 and "no_such_key" in capsys.readouterr().err
     assert (out / "summary.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("override, key", [("sft.epochs=-1", "sft.epochs"), ("base.lr=0", "base.lr"),
+                                           ("ssd_eval_temperatures=[0.5, -1]", "ssd_eval_temperatures[1]"),
+                                           ("sample_filter=longest", "sample_filter")])
+def test_an_impossible_value_fails_at_load_naming_the_users_key(tmp_path, capsys, override, key):
+    code = cli_main(["reproduce", "--quick", "--root", str(tmp_path / "r"), "--out", str(tmp_path / "out"), override])
+    assert code == 2 and f": {key}" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "out").exists()

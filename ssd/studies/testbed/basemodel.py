@@ -52,6 +52,13 @@ class BaseModelSettings:
             raise ConfigError(f"problems: expected keys among {bm.DIFFICULTIES}, got {sorted(self.problems)}")
         if self.renders < 1 or self.vocab_size < 300:
             raise ConfigError("renders: expected >= 1 and vocab_size >= 300")
+        self.recipe().validate()
+
+    def recipe(self) -> SFTRecipe:
+        """Maximum-likelihood training of the base on its corpus (completion loss)."""
+        return SFTRecipe(loss_on="completion", max_seq_len=self.spec.max_position_embeddings,
+                         micro_batch_size=self.micro_batch_size, epochs=self.epochs, lr=self.lr, min_lr=self.min_lr,
+                         warmup_steps=self.warmup_steps, seed=self.seed, save_every=100, progress=False)
 
 
 def corpus_records(problems: list[Problem], renders: int, prompt_style: str, tokenizer, seed: int) -> list[dict]:
@@ -99,13 +106,7 @@ def build_base_model(settings: BaseModelSettings, held_out: dict[str, list[Probl
         corpus = stage.dir / "corpus.jsonl"
         records = corpus_records(problems, settings.renders, prompt_style, tokenizer, settings.seed)
         corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        recipe = SFTRecipe(
-            loss_on="completion",
-            max_seq_len=settings.spec.max_position_embeddings, micro_batch_size=settings.micro_batch_size,
-            epochs=settings.epochs, lr=settings.lr, min_lr=settings.min_lr, warmup_steps=settings.warmup_steps,
-            seed=settings.seed, save_every=100, progress=False,
-        )
-        trained = Path(train(recipe, init, corpus, stage.dir / "train"))
+        trained = Path(train(settings.recipe(), init, corpus, stage.dir / "train"))
         if final.exists():
             import shutil  # noqa: PLC0415
 

@@ -24,8 +24,10 @@ from typing import Any
 
 from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
+from ssd.data.pools import SAMPLE_FILTERS
 from ssd.experiment.steps import Evaluation, evaluate, finetune, read_samples, select_training_data, synthesize
 from ssd.generation.sampling import has_code
+from ssd.prompts import STYLES as PROMPT_STYLES
 from ssd.records import Verdict
 from ssd.sft import SFTRecipe
 from ssd.studies.testbed import benchmark as bm
@@ -50,6 +52,14 @@ class SSDTraining:
     min_lr: float = 1e-4
     warmup_steps: int = 5
     micro_batch_size: int = 32
+
+    def validate(self) -> None:
+        self.recipe(max_seq_len=2, seed=0).validate()
+
+    def recipe(self, max_seq_len: int, seed: int) -> SFTRecipe:
+        return SFTRecipe(loss_on="completion", epochs=self.epochs, lr=self.lr, min_lr=self.min_lr,
+                         warmup_steps=self.warmup_steps, micro_batch_size=self.micro_batch_size,
+                         max_seq_len=max_seq_len, overlong="truncate", seed=seed, progress=False)
 
 
 @dataclasses.dataclass
@@ -81,12 +91,26 @@ class StudyConfig:
     def validate(self) -> None:
         if len(self.ssd_seeds) < 1 or self.eval_n < 1 or self.sweep_n < 1:
             raise ConfigError("ssd_seeds, eval_n, sweep_n: expected at least one seed and n >= 1")
+        if self.sample_filter not in SAMPLE_FILTERS:
+            raise ConfigError(f"sample_filter: expected one of {SAMPLE_FILTERS}, got {self.sample_filter!r}")
+        if self.prompt_style not in PROMPT_STYLES:
+            raise ConfigError(f"prompt_style: expected one of {PROMPT_STYLES}, got {self.prompt_style!r}")
         if Truncation(0, 1.0) not in self.frontier_truncations:
             raise ConfigError("frontier_truncations: must include {top_k: 0, top_p: 1.0} (temperature alone)")
         if self.eval_truncation not in self.frontier_truncations:
             raise ConfigError("frontier_truncations: must include eval_truncation (the Fig. 2 sweep)")
         if not self.train_temperatures or not self.ssd_eval_temperatures or not self.base_temperatures:
             raise ConfigError("train_temperatures, ssd_eval_temperatures, base_temperatures: expected non-empty")
+        for key, truncations in (("base_temperatures", self.frontier_truncations),
+                                 ("train_temperatures", [Truncation(0, 1.0), self.train_truncation]),
+                                 ("ssd_eval_temperatures", [self.eval_truncation]),
+                                 ("token_stat_temperatures", [self.eval_truncation])):
+            for i, t in enumerate(getattr(self, key)):
+                for trunc in truncations:
+                    try:
+                        decoding(self, t, trunc, n=1).validate()
+                    except ConfigError as e:
+                        raise ConfigError(f"{key}[{i}] with {trunc.label()}: {e}") from None
 
 
 def decoding(cfg: StudyConfig, temperature: float, trunc: Truncation, n: int, seed: int = 0) -> DecodingConfig:
@@ -128,13 +152,9 @@ class Study:
         samples = synthesize(self.base_model, pool, decoding(cfg, t_train, trunc, 1, seed),
                              prompt_style=cfg.prompt_style, root=self.root,
                              backend_options={"batch_size": cfg.batch_size})
-        t = cfg.sft
-        sft = SFTRecipe(loss_on="completion", epochs=t.epochs, lr=t.lr,
-                        min_lr=t.min_lr, warmup_steps=t.warmup_steps, micro_batch_size=t.micro_batch_size,
-                        max_seq_len=cfg.base.spec.max_position_embeddings, overlong="truncate", seed=seed,
-                        progress=False)
+        recipe = cfg.sft.recipe(max_seq_len=cfg.base.spec.max_position_embeddings, seed=seed)
         data = select_training_data(samples, cfg.sample_filter, root=self.root)
-        checkpoint = finetune(self.base_model, data, sft, root=self.root)
+        checkpoint = finetune(self.base_model, data, recipe, root=self.root)
         self.used_stages.update({Path(samples), Path(data).parent, Path(checkpoint).parent})
         return samples, checkpoint
 
