@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Mapping
 
 from ssd.config import ConfigError
 from ssd.records import Problem, to_dict
+from ssd.runtime import host_info
 
 LARGE_FILE_BYTES = 256 << 20  # larger files are fingerprinted by size, head and tail
 HEAD_TAIL_BYTES = 4 << 20
@@ -90,19 +90,9 @@ def package_versions() -> dict[str, str | None]:
 
 
 def device_info() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "platform": platform.platform(), "python": platform.python_version(),
-        "cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-    }
-    try:
-        import torch  # noqa: PLC0415 - optional, heavy
-
-        info["torch_threads"] = torch.get_num_threads()
-        if torch.cuda.is_available():
-            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    except ImportError:
-        pass
-    return info
+    """The host of a stage (CPU model and flags, torch build, threads, load, GPUs): `ssd.runtime.host_info`.
+    Float kernels differ between CPUs, so a result regenerated elsewhere is compared within its intervals."""
+    return host_info()
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:

@@ -68,18 +68,24 @@ def _cpu_model_and_flags() -> tuple[str, set[str]]:
 
 
 def host_info() -> dict[str, Any]:
-    """The host a measurement runs on (see the module docstring); JSON-able."""
-    import torch  # noqa: PLC0415 - heavy
-
+    """The host a measurement runs on (see the module docstring); JSON-able. Without torch installed, the torch
+    fields are absent."""
     model, flags = _cpu_model_and_flags()
-    build = torch.__config__.show()
-    cuda = torch.cuda.is_available()
-    return {
+    info: dict[str, Any] = {
         "cpu_model": model,
         "cpu_count": os.cpu_count(),
         "cpu_flags": {flag: flag in flags for flag in CPU_FLAGS},
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    try:
+        import torch  # noqa: PLC0415 - heavy, and optional for the theory-only install
+    except ImportError:
+        return info
+    build = torch.__config__.show()
+    cuda = torch.cuda.is_available()
+    info.update({
         "torch": torch.__version__,
         "torch_build": {
             "cuda": torch.version.cuda,
@@ -92,6 +98,6 @@ def host_info() -> dict[str, Any]:
         },
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
         "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
-    }
+    })
+    return info
