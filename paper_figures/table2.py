@@ -8,15 +8,14 @@ Does not: re-grade anything or recompute pass@k; it prints reported or already-c
 from __future__ import annotations
 
 from paper_figures import style
+from ssd.metrics import format_interval
 from paper_figures.sources import Built, Context, paper, run_summaries
 
 TITLE = "Table 2: LiveCodeBench pass@k (%), base vs +SSD"
 
 
 def _cell(summary: dict, arm: str, k: str) -> str:
-    entry = summary[arm][k]
-    lo, hi = entry["ci"]
-    return f"{100 * entry['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+    return format_interval(summary[arm][k])
 
 
 def build(ctx: Context) -> Built:

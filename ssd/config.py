@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-GREEDY_BELOW = 1e-5
+from theory.decoding import GREEDY_BELOW  # the decoding rules live once, in theory/decoding.py
 
 
 class ConfigError(ValueError):
@@ -59,7 +59,7 @@ class DecodingConfig:
         return self.temperature < GREEDY_BELOW
 
     def record(self) -> dict[str, Any]:
-        """The `decoding` object stored in each sample record (DESIGN.md)."""
+        """The `decoding` object stored in each sample record (docs/ARCHITECTURE.md)."""
         return {k: getattr(self, k) for k in ("temperature", "top_k", "top_p", "min_p", "max_tokens")}
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import collections
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -176,3 +176,12 @@ def two_level_bootstrap(groups: Sequence[Sequence[float]] | Sequence[np.ndarray]
     value = float(statistic(np.mean([a.mean(axis=0) for a in arrays], axis=0)))
     ci = [float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))] if len(draws) else [math.nan] * 2
     return {"value": value, "ci": ci, "n_groups": len(arrays), "n_rows": [len(a) for a in arrays]}
+
+
+def format_interval(estimate: Mapping[str, Any], signed: bool = False) -> str:
+    """`value [lo, hi]` in percent with one decimal, of a `{value, ci}` rate or a `{delta, ci}` difference
+    (signed: with + / -, for differences)."""
+    number = "{:+.1f}" if signed else "{:.1f}"
+    value = estimate["value"] if "value" in estimate else estimate["delta"]
+    lo, hi = estimate["ci"]
+    return f"{number.format(100 * value)} [{number.format(100 * lo)}, {number.format(100 * hi)}]"

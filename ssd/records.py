@@ -1,10 +1,12 @@
 """The record types that flow between stages, and their JSONL reader and writer.
 
 Guarantees:
-- One record type per concept (DESIGN.md): `Problem`, `Sample`, `Verdict`. Every source (LiveCodeBench,
+- One record type per concept (docs/ARCHITECTURE.md): `Problem`, `Sample`, `Verdict`. Every source (LiveCodeBench,
   HumanEval, the generated CPU benchmark) produces `Problem`; every backend produces `Sample`.
 - `read_jsonl` validates each line against the dataclass: a malformed line stops with one
   `RecordError` naming the file, the line, the field and what was expected. Unknown keys are errors.
+- `read_rows` reads a parquet or JSONL file of raw rows (problem sources, prompt pools) with the same
+  file-and-line error messages; `read_json_objects` the JSONL part.
 - `JsonlWriter` appends whole lines and flushes each one, so an interrupted stage leaves only complete
   records (plus at most one partial last line, which `read_jsonl(..., drop_partial_tail=True)` discards).
 
@@ -179,6 +181,22 @@ def read_json_objects(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
             if not isinstance(obj, dict):
                 raise RecordError(f"{path}:{lineno}: expected a JSON object")
             yield lineno, obj
+
+
+def read_rows(path: str | os.PathLike, columns: typing.Sequence[str] | None = None) -> Iterator[tuple[str, dict]]:
+    """Yield (where, row) for each row of a `.parquet` file (only those of `columns` it has, when given) or of
+    a JSONL file of objects (`read_json_objects`); `where` names the file and the row or line."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq  # noqa: PLC0415 - optional dependency, only for parquet files
+
+        names = pq.read_schema(path).names
+        table = pq.read_table(path, columns=None if columns is None else [c for c in columns if c in names])
+        for i, row in enumerate(table.to_pylist()):
+            yield f"{path}: row {i}", row
+        return
+    for lineno, obj in read_json_objects(path):
+        yield f"{path}:{lineno}", obj
 
 
 class JsonlWriter:

@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ssd.config import ConfigError
 from ssd.data.problems import starter_function_name
-from ssd.records import Problem, RecordError, Sample
+from ssd.records import Problem, RecordError, Sample, read_rows
 
 SAMPLE_FILTERS = ("stubs", "shortest-10%", "none")
 SHORTEST_PERCENT = 10.0  # the official config's filter_shortest_percent
@@ -70,6 +68,8 @@ def normalize_statement(text: str) -> str:
 
 def pool_files(path: Path) -> list[Path]:
     if path.is_file():
+        if path.suffix not in (".parquet", ".jsonl"):
+            raise RecordError(f"{path}: expected a .parquet or .jsonl file")
         return [path]
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix in (".parquet", ".jsonl") and p.is_file())
@@ -77,27 +77,6 @@ def pool_files(path: Path) -> list[Path]:
             return files
         raise RecordError(f"{path}: no .parquet or .jsonl files in this folder")
     raise RecordError(f"{path}: prompt pool not found (expected a parquet/JSONL file or a folder of them)")
-
-
-def read_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(where, row) for every row of a parquet or JSONL file, reading only `POOL_COLUMNS`."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq  # noqa: PLC0415
-
-        names = pq.read_schema(path).names
-        table = pq.read_table(path, columns=[c for c in POOL_COLUMNS if c in names])
-        for i, row in enumerate(table.to_pylist()):
-            yield f"{path}: row {i}", row
-        return
-    if path.suffix != ".jsonl":
-        raise RecordError(f"{path}: expected a .parquet or .jsonl file")
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield f"{path}:{lineno}", json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise RecordError(f"{path}:{lineno}: not valid JSON ({e})") from None
 
 
 def row_problem(where: str, row: Any, problem_id: str) -> Problem:
@@ -116,7 +95,7 @@ def row_problem(where: str, row: Any, problem_id: str) -> Problem:
 def load_rstar_seed(path: str | Path, *, dedup: bool = True) -> list[Problem]:
     """rStar-Coder seed_sft prompts from local files (see the module docstring)."""
     problems, seen = [], set()
-    rows = (r for file in pool_files(Path(path)) for r in read_rows(file))
+    rows = (r for file in pool_files(Path(path)) for r in read_rows(file, POOL_COLUMNS))
     for row_number, (where, row) in enumerate(rows):
         problem_id = f"rstar-row{row_number}"
         if dedup:

@@ -31,10 +31,10 @@ import pickle
 import re
 import zlib
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 from ssd.config import ConfigError
-from ssd.records import Problem, RecordError, read_jsonl, write_jsonl
+from ssd.records import Problem, RecordError, read_jsonl, read_rows, write_jsonl
 
 FUNCTION_NAME = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 RELEASE_WINDOWS = {"v5": ("2024-08-01", "2025-02-01"), "v6": ("2025-02-01", "2025-06-01")}
@@ -82,22 +82,6 @@ def _lcb_files(path: Path) -> list[Path]:
     if not path.exists():
         raise RecordError(f"{path}: file not found")
     return [path]
-
-
-def _lcb_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq  # noqa: PLC0415 - optional dependency
-
-        for i, row in enumerate(pq.read_table(path).to_pylist()):
-            yield f"{path}:row {i}", row
-        return
-    with path.open("r", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    yield f"{path}:{lineno}", json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise RecordError(f"{path}:{lineno}: not valid JSON ({e})") from None
 
 
 def _release_window(release: str | None, start: str | None, end: str | None) -> tuple[str | None, str | None]:
@@ -148,9 +132,7 @@ def load_livecodebench(path: str | os.PathLike, release: str | None = "v6", *, s
     wanted = {d.lower() for d in difficulties} if difficulties is not None else None
     problems: dict[str, Problem] = {}
     for file in _lcb_files(Path(path)):
-        for where, row in _lcb_rows(file):
-            if not isinstance(row, dict):
-                raise RecordError(f"{where}: expected a JSON object")
+        for where, row in read_rows(file):
             date = str(row.get("contest_date", ""))[:10]
             try:
                 dt.date.fromisoformat(date)

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from ssd.cache import atomic_write_json
 from ssd.experiment.steps import Evaluation
-from ssd.metrics import paired_comparison
+from ssd.metrics import format_interval, paired_comparison
 from ssd.records import Problem
 
 
@@ -26,16 +26,11 @@ def write_results(out_dir: str | Path, results: dict[str, Any]) -> Path:
     return out_dir
 
 
-def _pct(metric: Mapping[str, Any]) -> str:
-    lo, hi = metric["ci"]
-    return f"{100 * metric['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
-
-
 def _metric_rows(arm: str, summary: Mapping[str, Any], difficulties: list[str]) -> list[str]:
     rows = []
     for k, metric in summary["pass_at_k"].items():
-        cells = [_pct(summary["by_difficulty"][d][k]) for d in difficulties]
-        rows.append(f"| {arm} | {k} | {_pct(metric)} | " + " | ".join(cells) + " |")
+        cells = [format_interval(summary["by_difficulty"][d][k]) for d in difficulties]
+        rows.append(f"| {arm} | {k} | {format_interval(metric)} | " + " | ".join(cells) + " |")
     return rows
 
 
@@ -61,8 +56,7 @@ def render_report(results: Mapping[str, Any]) -> str:
                          f"{h.get('max_token_hit_rate', 0):.1%}, EOS {h.get('eos_rate', 0):.1%}, harness errors "
                          f"{h['harness_error_rate']:.1%}, mean completion {h.get('mean_completion_tokens', 0):.0f} tokens")
         for k, p in entry.get("paired", {}).items():
-            lo, hi = p["ci"]
-            lines.append(f"- paired {k}: SSD - base = {100 * p['delta']:+.1f} pp [{100 * lo:+.1f}, {100 * hi:+.1f}], "
+            lines.append(f"- paired {k}: SSD - base = {format_interval(p, signed=True)} pp, "
                          f"better on {p['n_better']}, worse on {p['n_worse']}, tied {p['n_tied']}, "
                          f"sign test p = {p['p_value']:.3g}")
         lines.append("")
@@ -79,7 +73,7 @@ def render_report(results: Mapping[str, Any]) -> str:
 
 def verdict_sentence(paired: dict[str, Any]) -> str:
     lo, hi = paired["ci"]
-    delta = f"{100 * paired['delta']:+.1f} pp (95% CI [{100 * lo:+.1f}, {100 * hi:+.1f}], sign test p = {paired['p_value']:.3g})"
+    delta = f"{format_interval(paired, signed=True)} pp (95% CI, sign test p = {paired['p_value']:.3g})"
     if lo > 0:
         return f"SSD helped here: pass@1 {delta}."
     if hi < 0:

@@ -23,7 +23,8 @@ import math
 
 import torch
 
-from ssd.config import GREEDY_BELOW, DecodingConfig
+from ssd.config import DecodingConfig
+from theory.decoding import GREEDY_BELOW
 
 
 def process_logits(logits: torch.Tensor, *, temperature: float, top_k: int = 0, top_p: float = 1.0,

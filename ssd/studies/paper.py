@@ -29,7 +29,6 @@ from ssd.cache import REPO_ROOT, atomic_write_json
 from ssd.config import ConfigError, load_config, load_yaml, resolved
 from ssd.experiment.config import ExperimentConfig, SweepConfig, expand_sweep, load_experiment
 from ssd.experiment.estimate import dry_run, format_dry_run, sweep_dry_run
-from ssd.experiment.run import run_experiment
 
 PAPER_DIR = REPO_ROOT / "experiments" / "paper"
 SWEEP_DIR = PAPER_DIR / "sweeps"

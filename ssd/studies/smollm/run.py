@@ -39,7 +39,7 @@ from ssd.data import as_problem_dict, find_contaminated, load_humaneval, load_pr
 from ssd.experiment.config import ExperimentConfig, sft_recipe
 from ssd.experiment.report import verdict_sentence
 from ssd.experiment.steps import finetune, generate, grade, read_samples, select_training_data, synthesize
-from ssd.metrics import paired_comparison, summarize
+from ssd.metrics import format_interval, paired_comparison, summarize
 from ssd.records import Problem
 
 SETTINGS = {"small": "experiments/smollm/small.yaml", "full": "experiments/smollm/full.yaml"}
@@ -340,11 +340,6 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
 
 # ---------------------------------------------------------------------------------------------- output
 
-def _pct(estimate: dict[str, Any]) -> str:
-    lo, hi = estimate["ci"]
-    return f"{100 * estimate['value']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
-
-
 def render_report(results: dict[str, Any]) -> str:
     ks = results["config"]["experiment"]["ks"]
     lines = [f"# {results['experiment']}: SSD on SmolLM2-135M-Instruct, HumanEval", "",
@@ -357,15 +352,14 @@ def render_report(results: dict[str, Any]) -> str:
              "|---|" + "---|" * (len(ks) + 3)]
     for label, arm in results["arms"].items():
         h = arm["summary"]["health"]
-        cells = [_pct(arm["summary"]["pass_at_k"][f"pass@{k}"]) for k in ks]
+        cells = [format_interval(arm["summary"]["pass_at_k"][f"pass@{k}"]) for k in ks]
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {h['no_code_rate']:.1%} | "
                      f"{h['max_token_hit_rate']:.1%} | {h['mean_completion_tokens']:.0f} |")
     lines += ["", "Paired SSD - base on the same problems (delta in points, 95% bootstrap interval, "
               "problems better/worse/tied, sign-test p):", ""]
     for pair, by_k in results["paired"].items():
         for key, c in by_k.items():
-            lo, hi = c["ci"]
-            lines.append(f"- {pair}, {key}: {100 * c['delta']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}], "
+            lines.append(f"- {pair}, {key}: {format_interval(c, signed=True)}, "
                          f"{c['n_better']}/{c['n_worse']}/{c['n_tied']}, p = {c['p_value']:.2f}")
     h = results["headline"]
     lines += ["", f"Pre-registered comparison, {h['ssd']} vs {h['matched_base']}: "

@@ -18,6 +18,7 @@ from typing import Any
 
 from ssd.cache import atomic_write_json
 from ssd.experiment.report import verdict_sentence
+from ssd.metrics import format_interval
 
 PAPER = {  # LCB v6, Table 2 of the paper (instruct models), for context only
     "Qwen3-4B-Instruct": {"base": (34.0, 41.0), "ssd": (41.5, 56.8)},
@@ -27,11 +28,6 @@ PAPER = {  # LCB v6, Table 2 of the paper (instruct models), for context only
 
 def pct(x: float) -> str:
     return f"{100 * x:.1f}"
-
-
-def interval(metric: dict[str, Any]) -> str:
-    lo, hi = metric["ci"]
-    return f"{pct(metric['value'])} [{pct(lo)}, {pct(hi)}]"
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -129,8 +125,8 @@ def _table2_rows(t2: dict[str, Any]) -> list[str]:
     lines = [head, "|---|---|---|" + "---|" * len(diffs)]
     for arm in ("base", "ssd"):
         for k in ("pass@1", "pass@5"):
-            cells = [interval(t2[arm]["by_difficulty"][d][k]) for d in diffs]
-            lines.append(f"| {t2[arm]['name']} | {k} | {interval(t2[arm]['overall'][k])} | " + " | ".join(cells) + " |")
+            cells = [format_interval(t2[arm]["by_difficulty"][d][k]) for d in diffs]
+            lines.append(f"| {t2[arm]['name']} | {k} | {format_interval(t2[arm]['overall'][k])} | " + " | ".join(cells) + " |")
     for k in ("pass@1", "pass@5"):
         cells = []
         for d in ["all", *diffs]:
@@ -162,8 +158,8 @@ def render_markdown(summary: dict[str, Any], series: dict[str, Any], figures: li
         f"- Best base pass@1 on validation: {pct(fr['best_joint']['val_pass@1'])}% (the design target was 20-70%).",
         "", "## Headline", "",
         verdict_sentence(t2["paired"]["all"]["pass@1"]),
-        f"Base {interval(summary['base']['pass@1'])} vs SSD {interval(summary['ssd']['pass@1'])} pass@1; "
-        f"pass@5 {interval(summary['base']['pass@5'])} vs {interval(summary['ssd']['pass@5'])} (%, 95% bootstrap "
+        f"Base {format_interval(summary['base']['pass@1'])} vs SSD {format_interval(summary['ssd']['pass@1'])} pass@1; "
+        f"pass@5 {format_interval(summary['base']['pass@5'])} vs {format_interval(summary['ssd']['pass@5'])} (%, 95% bootstrap "
         "intervals over problems; SSD pools its seeds).",
         "SSD per seed (pass@1): " + ", ".join(f"seed {s}: {pct(v)}" for s, v in t2["ssd_per_seed"].items()) + ".",
         "", "For context, the paper (LCB v6, Table 2): " + "; ".join(
@@ -177,8 +173,8 @@ def render_markdown(summary: dict[str, Any], series: dict[str, Any], figures: li
         f"- Base (Table 2 row): the best decode-only setting on validation over temperature x (top-k, top-p): "
         f"T {fr['best_joint']['temperature']}, top-k {fr['best_joint']['top_k']}, top-p {fr['best_joint']['top_p']}.",
         f"- Decode-only frontier on the evaluation split: temperature alone (T {fr['best_temperature_only']['temperature']}) "
-        f"{interval(fr['eval_temperature_only']['pass@1'])}; joint {interval(summary['base']['pass@1'])}; "
-        f"SSD {interval(summary['ssd']['pass@1'])} pass@1.",
+        f"{format_interval(fr['eval_temperature_only']['pass@1'])}; joint {format_interval(summary['base']['pass@1'])}; "
+        f"SSD {format_interval(summary['ssd']['pass@1'])} pass@1.",
         "", "## Table 2 analogue (evaluation split, %)", "", *_table2_rows(t2), "",
         "## Figures", "",
     ]
