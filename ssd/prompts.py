@@ -22,16 +22,21 @@ turn a rendered prompt into ids, and `encode_example(tokenizer, prompt, completi
 (tokenizing prompt + completion as one string can merge tokens across the boundary, e.g. "\\n" + "\\n").
 A BOS token is added only when the tokenizer adds one and the text does not already start with it.
 
+Special tokens in completions: `keeps_special_tokens(tokenizer)` is true for harmony-format tokenizers (GPT-OSS);
+both backends then decode completions with their special tokens (`decode_completion`), so the channel structure
+reaches the SFT data, whose tokenization maps the marker texts back to the same ids.
+
 Does not: truncate, or check lengths against a context window.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from ssd.config import ConfigError
 from ssd.records import Problem
 
 STYLES = ("paper", "official-chat", "official-raw")
+HARMONY_MARKERS = ("<|channel|>", "<|message|>")  # special tokens only harmony-format tokenizers have
 
 PAPER_SYSTEM_PROMPT = (
     "You are an expert Python programmer. Write a complete Python solution to the user's problem "
@@ -82,23 +87,42 @@ def official_generation_turn(problem: Problem) -> str:
     return f"{head}{LCB_STDIN_FORMAT}\n\n{OFFICIAL_FORMAT_LINE}\n```python\n# YOUR CODE HERE\n```\n"
 
 
-def chat(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+def chat(tokenizer: Any, messages: list[dict[str, str]], template_kwargs: Mapping[str, Any] | None = None) -> str:
     if not getattr(tokenizer, "chat_template", None):
         raise ConfigError("prompt_style: this style needs a chat template and the tokenizer has none "
                           "(use 'official-raw', or a model directory with a chat template)")
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True,
+                                         **dict(template_kwargs or {}))
 
 
-def build_prompt(problem: Problem, style: str, tokenizer: Any) -> str:
-    """The rendered prompt text for `problem` in `style` (see the module docstring)."""
+def build_prompt(problem: Problem, style: str, tokenizer: Any,
+                 template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """The rendered prompt text for `problem` in `style` (see the module docstring); `template_kwargs` are
+    variables of the chat template (e.g. GPT-OSS's `reasoning_effort`)."""
     if style == "paper":
         return chat(tokenizer, [{"role": "system", "content": PAPER_SYSTEM_PROMPT},
-                                {"role": "user", "content": paper_user_turn(problem)}])
+                                {"role": "user", "content": paper_user_turn(problem)}], template_kwargs)
     if style == "official-chat":
-        return chat(tokenizer, [{"role": "user", "content": official_eval_turn(problem)}])
+        return chat(tokenizer, [{"role": "user", "content": official_eval_turn(problem)}], template_kwargs)
     if style == "official-raw":
         return official_generation_turn(problem)
     raise ConfigError(f"prompt_style: expected one of {STYLES}, got {style!r}")
+
+
+def keeps_special_tokens(tokenizer: Any) -> bool:
+    """Whether completions must be decoded with their special tokens: models in OpenAI's harmony format
+    (GPT-OSS), whose channel markers `<|channel|>`, `<|message|>`, `<|end|>`, ... are special tokens that must
+    survive into the SFT data (re-tokenizing the text maps them back to their ids)."""
+    vocab = tokenizer.get_vocab()
+    return all(token in vocab for token in HARMONY_MARKERS)
+
+
+def decode_completion(tokenizer: Any, token_ids: list[int], end_ids: set[int], keep_special: bool) -> str:
+    """A completion's text: special tokens skipped, or (harmony) kept except a final end-of-turn token, which the
+    SFT data adds back as the chat template's end of turn."""
+    if keep_special and token_ids and token_ids[-1] in end_ids:
+        token_ids = token_ids[:-1]
+    return tokenizer.decode(token_ids, skip_special_tokens=not keep_special)
 
 
 def encode_prompt(tokenizer: Any, text: str) -> list[int]:

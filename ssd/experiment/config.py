@@ -141,6 +141,7 @@ class ExperimentConfig:
     stages: list[str] = dataclasses.field(default_factory=lambda: list(STAGES))
     ssd_eval_checkpoints: list[int] = dataclasses.field(default_factory=list)  # extra SFT steps to evaluate
     grading_workers: int = 16
+    chat_template_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. {reasoning_effort: high}
     semantics: str = "strict"  # grading rules: strict | official (LiveCodeBench's; ssd.grading.grade's table)
     gpus: GPUSpec = dataclasses.field(default_factory=GPUSpec)
     estimate: EstimateSpec = dataclasses.field(default_factory=EstimateSpec)

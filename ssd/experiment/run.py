@@ -36,8 +36,8 @@ def run_experiment(cfg, *, root: str | Path = "runs", results_root: str | Path =
     """Run (or reuse) every stage of `cfg.plan()`; write and return `results/<name>/summary.json`."""
     plan = cfg.plan()
     model = cfg.model.source
-    common = {"prompt_style": cfg.prompt_style, "backend": cfg.backend,
-              "backend_options": cfg.backend_options, "root": root}
+    common = {"prompt_style": cfg.prompt_style, "backend": cfg.backend, "backend_options": cfg.backend_options,
+              "root": root, "template_kwargs": cfg.chat_template_kwargs}
     benchmarks = {b.name: load_benchmark(b, base_dir) for b in cfg.benchmarks}
     stages: dict[str, str] = {}
     extra: dict[str, Any] = {}

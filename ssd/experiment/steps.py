@@ -74,17 +74,20 @@ def generate(
     root: str | Path = "runs",
     stage_name: str = "generate",
     progress: bool = True,
+    template_kwargs: Mapping[str, Any] | None = None,
 ) -> Path:
     """`decoding.n` samples per problem (resumable; ssd.generation.sampling); returns the stage folder of shards.
 
     `backend` is a name for `ssd.generation.make_backend(backend, model, **backend_options)`, or an already
-    built `Backend` of `model` (sweeps reuse one engine across many calls).
+    built `Backend` of `model` (sweeps reuse one engine across many calls). `template_kwargs` are chat-template
+    variables (e.g. GPT-OSS's reasoning_effort); they change the rendered prompts, hence the stage.
     """
     problems = as_problem_dict(problems)
     options = dict(backend_options or {})
     tokenizer = backend.tokenizer if not isinstance(backend, str) else _load_tokenizer(model)
     stage = generation_stage(root, stage_name, model_identity(model), decoding, prompt_style, _backend_name(backend),
-                             options, rendered_prompts_key(list(problems.values()), prompt_style, tokenizer),
+                             options, rendered_prompts_key(list(problems.values()), prompt_style, tokenizer,
+                                                           dict(template_kwargs or {})),
                              problems_identity(problems))
     if stage.complete:
         return stage.dir
@@ -93,7 +96,8 @@ def generate(
         backend = make_backend(backend, str(model), **options)
     try:  # writes the stage manifest when complete
         generate_samples(backend, list(problems.values()), prompt_style=prompt_style, tokenizer=tokenizer,
-                         decoding=decoding, out_dir=stage.dir, progress=progress)
+                         decoding=decoding, out_dir=stage.dir, progress=progress,
+                         template_kwargs=dict(template_kwargs or {}))
     finally:
         if owned:  # an engine built here is freed here, before the next stage needs the GPUs
             del backend
@@ -176,11 +180,13 @@ def evaluate(
     workers: int = 2,
     stage_name: str = "eval-generate",
     semantics: str = "strict",
+    template_kwargs: Mapping[str, Any] | None = None,
 ) -> Evaluation:
     """`decoding.n` samples per problem, graded, summarised as pass@k (k <= n) with intervals and health."""
     problems = as_problem_dict(problems)
     samples_dir = generate(model, problems, decoding, prompt_style=prompt_style, backend=backend,
-                           backend_options=backend_options, root=root, stage_name=stage_name)
+                           backend_options=backend_options, root=root, stage_name=stage_name,
+                           template_kwargs=template_kwargs)
     verdicts, verdicts_dir = grade(samples_dir, problems, root=root, workers=workers, semantics=semantics)
     samples = read_samples(samples_dir)
     ks = tuple(k for k in ks if k <= decoding.n)
@@ -198,12 +204,14 @@ def synthesize(
     backend_options: Mapping[str, Any] | None = None,
     root: str | Path = "runs",
     progress: bool = True,
+    template_kwargs: Mapping[str, Any] | None = None,
 ) -> Path:
     """SSD data (Eq. 1): one raw, unverified sample per prompt from the frozen model; returns the stage."""
     if decoding.n != 1:
         raise ConfigError(f"synthesis decoding n: SSD samples N=1 per prompt, got {decoding.n}")
     return generate(model, prompts, decoding, prompt_style=prompt_style, backend=backend,
-                    backend_options=backend_options, root=root, stage_name="ssd-samples", progress=progress)
+                    backend_options=backend_options, root=root, stage_name="ssd-samples", progress=progress,
+                    template_kwargs=template_kwargs)
 
 
 def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", *,

@@ -23,7 +23,7 @@ from typing import Any
 from ssd.config import DecodingConfig
 from ssd.generation import processing
 from ssd.generation.base import Backend, Completion, completion_seeds, cut_at_stop
-from ssd.prompts import encode_prompt
+from ssd.prompts import decode_completion, encode_prompt, keeps_special_tokens
 from ssd.runtime import configure_threads, default_device
 
 
@@ -44,6 +44,7 @@ class TransformersBackend(Backend):
         self.net = AutoModelForCausalLM.from_pretrained(self.model, dtype=getattr(torch, self.dtype))
         self.net.to(self.device).eval()
         self.eos_ids = self._eos_ids()
+        self.keep_special = keeps_special_tokens(self.tokenizer)
         params = inspect.signature(self.net.forward).parameters
         self.cache_arg = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.x
         self.pad_id = self.tokenizer.pad_token_id
@@ -131,5 +132,5 @@ class TransformersBackend(Backend):
         return found(token_ids[-window:]) and found(token_ids)
 
     def _completion(self, token_ids: list[int], finish_reason: str, stop: list[str]) -> Completion:
-        text, _ = cut_at_stop(self.tokenizer.decode(token_ids, skip_special_tokens=True), stop)
+        text, _ = cut_at_stop(decode_completion(self.tokenizer, token_ids, self.eos_ids, self.keep_special), stop)
         return Completion(text=text, token_ids=token_ids, finish_reason=finish_reason)

@@ -104,8 +104,10 @@ def prompts_key(problem_ids: list[str], prompts: list[str]) -> str:
     return config_hash([[pid, text] for pid, text in zip(problem_ids, prompts)], length=64)
 
 
-def rendered_prompts_key(problems: list[Problem], prompt_style: str, tokenizer: Any) -> str:
-    return prompts_key([p.id for p in problems], [build_prompt(p, prompt_style, tokenizer) for p in problems])
+def rendered_prompts_key(problems: list[Problem], prompt_style: str, tokenizer: Any,
+                         template_kwargs: dict[str, Any] | None = None) -> str:
+    return prompts_key([p.id for p in problems],
+                       [build_prompt(p, prompt_style, tokenizer, template_kwargs) for p in problems])
 
 
 def check_request(out_dir: Path, request: dict[str, Any]) -> None:
@@ -120,7 +122,8 @@ def check_request(out_dir: Path, request: dict[str, Any]) -> None:
 
 def generate_samples(backend: Backend, problems: list[Problem], *, prompt_style: str, tokenizer: Any,
                      decoding: DecodingConfig, out_dir: str | Path, shard_size: int = 1000,
-                     batch_size: int = 64, progress: bool = True) -> Path:
+                     batch_size: int = 64, progress: bool = True,
+                     template_kwargs: dict[str, Any] | None = None) -> Path:
     """Sample `decoding.n` completions per problem into `out_dir` (see the module docstring); returns it.
 
     `batch_size` is how many completions are handed to the backend per call (and flushed together).
@@ -130,7 +133,7 @@ def generate_samples(backend: Backend, problems: list[Problem], *, prompt_style:
         raise ConfigError(f"shard_size, batch_size: expected integers >= 1, got {shard_size}, {batch_size}")
     out_dir = Path(out_dir)
     tokenizer = tokenizer if tokenizer is not None else backend.tokenizer
-    prompts = [build_prompt(p, prompt_style, tokenizer) for p in problems]
+    prompts = [build_prompt(p, prompt_style, tokenizer, template_kwargs) for p in problems]
     items = work_items(problems, prompts, decoding)
     request = {
         "engine": backend.describe(), "prompt_style": prompt_style, "decoding": resolved(decoding),

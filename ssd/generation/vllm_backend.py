@@ -3,7 +3,8 @@
 Guarantees:
 - `sampling_params_kwargs(cfg, seed, vllm_version, vocab_size)` is a pure function (no vLLM import): every
   sampling knob is set explicitly (temperature, top_k, top_p, min_p, no penalties, max_tokens, n=1, seed,
-  stop, special tokens skipped), so no vLLM or generation_config default can apply. Disabled top-k
+  stop, special tokens skipped except for harmony-format models (GPT-OSS), whose channel tokens the SFT data
+  needs; vLLM leaves the final end-of-turn token out of the text), so no vLLM or generation_config default can apply. Disabled top-k
   (0, or >= the vocabulary) is -1 before vLLM 0.9.0, where 0 is rejected, and 0 from 0.9.0 on
   (vllm-project/vllm#17773). vLLM treats T < 1e-5 as greedy, as `theory.decoding` does.
 - Each completion is its own request with n=1 and the seed `ssd.generation.base` documents, so seeds
@@ -20,7 +21,7 @@ from typing import Any
 
 from ssd.config import DecodingConfig
 from ssd.generation.base import Backend, Completion, completion_seeds
-from ssd.prompts import encode_prompt
+from ssd.prompts import encode_prompt, keeps_special_tokens
 
 TOP_K_ZERO_MEANS_OFF_SINCE = (0, 9, 0)
 
@@ -40,7 +41,7 @@ def vllm_top_k(top_k: int, vllm_version: str, vocab_size: int | None = None) -> 
 
 
 def sampling_params_kwargs(cfg: DecodingConfig, seed: int, vllm_version: str,
-                           vocab_size: int | None = None) -> dict[str, Any]:
+                           vocab_size: int | None = None, keep_special_tokens: bool = False) -> dict[str, Any]:
     """Complete keyword arguments for one `vllm.SamplingParams` (one completion)."""
     return {
         "n": 1,
@@ -54,7 +55,7 @@ def sampling_params_kwargs(cfg: DecodingConfig, seed: int, vllm_version: str,
         "max_tokens": cfg.max_tokens,
         "seed": seed,
         "stop": list(cfg.stop),
-        "skip_special_tokens": True,
+        "skip_special_tokens": not keep_special_tokens,
     }
 
 
@@ -70,6 +71,7 @@ class VLLMBackend(Backend):
         self.llm = vllm.LLM(model=self.model, dtype=self.dtype, generation_config="vllm", **engine_args)
         self.tokenizer = self.llm.get_tokenizer()
         self.vocab_size = self.llm.llm_engine.model_config.get_vocab_size()
+        self.keep_special = keeps_special_tokens(self.tokenizer)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "dtype": self.dtype, "vllm": self.version}
@@ -86,7 +88,7 @@ class VLLMBackend(Backend):
             for seed in row_seeds:
                 requests.append({"prompt_token_ids": ids})
                 params.append(vllm.SamplingParams(**sampling_params_kwargs(cfg, seed, self.version,
-                                                                           self.vocab_size)))
+                                                                           self.vocab_size, self.keep_special)))
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         flat = [Completion(text=o.outputs[0].text, token_ids=list(o.outputs[0].token_ids),
                            finish_reason="length" if o.outputs[0].finish_reason == "length" else "stop")

@@ -3,7 +3,8 @@
 Guarantees:
 - `load_tokenizer`/`load_model` accept a Hugging Face directory or hub id; a path to a `.gguf` file
   loads the tokenizer (and model) with `gguf_file=`. Weights load in fp32: bf16 training autocasts over
-  fp32 master weights, so updates of relative size 1e-6 are not rounded away.
+  fp32 master weights, so updates of relative size 1e-6 are not rounded away. An MXFP4-quantized checkpoint
+  (GPT-OSS) is dequantized on load (`Mxfp4Config(dequantize=True)`): full SFT needs real weights.
 - LoRA adapters (peft) are initialised under the run's seed, so both engines start from the same weights.
 - `decay_parameter_names`: every parameter decays except biases and the weights of normalisation
   layers (Megatron's rule), judged by module class and name so that it holds under FSDP wrappers too.
@@ -45,11 +46,31 @@ def load_tokenizer(path_or_id: str):
     return AutoTokenizer.from_pretrained(source, **kwargs)
 
 
+def quantization_method(model_config: Any) -> str:
+    """The checkpoint's quantization method ("" if none), from its config's `quantization_config`."""
+    quantization = getattr(model_config, "quantization_config", None) or {}
+    method = quantization.get("quant_method", "") if isinstance(quantization, dict) else getattr(
+        quantization, "quant_method", "")
+    return str(getattr(method, "value", method))
+
+
+def dequantizing_kwargs(source: str, load_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`from_pretrained` arguments that load an MXFP4 checkpoint (GPT-OSS) dequantized to trainable weights."""
+    from transformers import AutoConfig  # noqa: PLC0415
+
+    if quantization_method(AutoConfig.from_pretrained(source, **load_kwargs)) != "mxfp4":
+        return {}
+    from transformers import Mxfp4Config  # noqa: PLC0415
+
+    return {"quantization_config": Mxfp4Config(dequantize=True)}
+
+
 def load_model(cfg: SFTConfig, weights: str | None = None, adapter: str | None = None):
     """The model of `cfg` (weights from `weights` if given), with LoRA from `adapter` or freshly seeded."""
     from transformers import AutoModelForCausalLM  # noqa: PLC0415
 
     source, kwargs = _source(weights or cfg.model)
+    kwargs.update(dequantizing_kwargs(source, kwargs))
     model = AutoModelForCausalLM.from_pretrained(
         source, dtype=torch.float32, attn_implementation=cfg.attn_implementation, **kwargs
     )
