@@ -1,5 +1,6 @@
 """ExperimentConfig loading, sweeps and the dry run (no weights, no torch work)."""
 import copy
+import json
 
 import pytest
 import yaml
@@ -222,3 +223,25 @@ def test_sft_recipe_supplies_defaults_that_sft_overrides(tmp_path):
 def test_missing_sft_recipe_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="sft_recipe: file nowhere.yaml not found"):
         load_experiment(write(tmp_path, variant(sft_recipe="nowhere.yaml")))
+
+
+def test_a_livecodebench_window_is_a_config_field_and_selects_by_date(tmp_path):
+    from ssd.data import load_benchmark
+    from ssd.data.problems import encode_private_tests
+    from ssd.experiment.config import BenchmarkSpec
+
+    def row(qid, date):
+        tests = [{"input": "1\n", "output": "1\n", "testtype": "stdin"}]
+        return {"question_id": qid, "question_content": "q", "contest_date": f"{date}T00:00:00",
+                "difficulty": "easy", "public_test_cases": json.dumps(tests),
+                "private_test_cases": encode_private_tests(tests)}
+
+    path = tmp_path / "lcb.jsonl"
+    path.write_text("".join(json.dumps(row(q, d)) + "\n" for q, d in
+                            [("a", "2024-05-31"), ("b", "2024-06-01"), ("c", "2024-09-01"), ("d", "2025-02-01")]))
+    release_only = BenchmarkSpec("v5", "livecodebench", str(path), release="v5")
+    widened = BenchmarkSpec("v5", "livecodebench", str(path), release="v5", window=["2024-06-01", "2025-02-01"])
+    assert sorted(load_benchmark(release_only)) == ["c"]
+    assert sorted(load_benchmark(widened)) == ["b", "c"]
+    with pytest.raises(ConfigError, match="window"):
+        BenchmarkSpec("v5", "livecodebench", str(path), release="v5", window=["2025-02-01", "2024-06-01"]).validate()

@@ -23,9 +23,16 @@ __all__ = [
     "load_rstar_seed", "read_problems", "select_samples", "write_problems",
 ]
 
+
+def _window(spec: Any) -> dict[str, str]:
+    """A benchmark spec's [start, end) date window (overriding its release's), as load_livecodebench arguments."""
+    window = getattr(spec, "window", None) or ()
+    return dict(zip(("start", "end"), window))
+
+
 # kind -> loader(path, spec); `spec` carries the kind's own options (release, dedup).
 BENCHMARK_LOADERS: dict[str, Callable[[Path, Any], dict[str, Problem]]] = {
-    "livecodebench": lambda path, spec: load_livecodebench(path, spec.release),
+    "livecodebench": lambda path, spec: load_livecodebench(path, spec.release, **_window(spec)),
     "humaneval": lambda path, spec: load_humaneval(),
     "problems": lambda path, spec: read_problems(path),
 }

