@@ -41,7 +41,8 @@ FLOPs (model FLOPs, the PaLM convention, Chowdhery et al. 2022, App. B; also tor
 Budget: the whole run stops starting new cases after `--time-limit-s` (default 450 s; < 8 minutes on an
 H200 with start-up), in the order 1.7B at 4,096 first (the target: MFU >= 35%), then the others. A case
 that would not fit memory (16 bytes per parameter for fp32 weights, gradients and AdamW states, over 90% of
-the GPU) or the remaining time is skipped with the reason; an out-of-memory error is recorded, not fatal.
+the GPU) or the remaining time is skipped with the reason. An error in a case (out of memory included) is
+recorded in its record with a traceback tail and the run goes on; the exit status is then 1.
 If the `loop` MFU for the profile case (1.7B at 4,096) is below PROFILE_BELOW, the JSON holds a
 torch.profiler breakdown of one optimizer step (top operators by device time).
 
@@ -59,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -260,33 +262,41 @@ def train_cases(engine: str, plan: Plan, model_dirs: dict[str, Path], work: Path
         elif need > budget.left():
             record["skipped"] = f"time limit: about {need:.0f} s needed, {budget.left():.0f} s left"
         else:
-            record.update(train_one(engine, cfg, shape, inputs, device, peak, model_dirs[model_name]))
+            with errors_recorded(record):
+                record.update(train_one(cfg, shape, inputs, device, peak, model_dirs[model_name]))
         results.append(record)
         print(f"bench_gpu: {engine} {model_name} @ {seq_len}: "
               f"{record.get('skipped') or record.get('error') or record['mfu']}", file=sys.stderr)
     return results
 
 
-def train_one(engine: str, cfg, shape: dict[str, Any], inputs: dict[str, Any], device: str,
-              peak: float, model_dir: Path) -> dict[str, Any]:
+def train_one(cfg, shape: dict[str, Any], inputs: dict[str, Any], device: str, peak: float,
+              model_dir: Path) -> dict[str, Any]:
     import torch  # noqa: PLC0415
 
     from ssd.sft.modeling import load_tokenizer  # noqa: PLC0415
 
-    out = Path(cfg.output_dir)
     examples = train_examples(cfg.max_steps * cfg.global_batch(), cfg.max_seq_len, shape["vocab_size"])
-    try:
-        with random_weights(device):
-            log_file = run_engine(cfg, examples, load_tokenizer(str(model_dir)), out)
-    except torch.OutOfMemoryError as error:
-        return {"error": f"out of memory: {str(error).splitlines()[0]}"}
-    finally:
-        free_device_memory()
+    with random_weights(device):
+        log_file = run_engine(cfg, examples, load_tokenizer(str(model_dir)), Path(cfg.output_dir))
     result = summarize_steps(step_times(log_file), inputs["flops_per_token"], peak)
     if device == "cuda":
         result["max_memory_allocated_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         torch.cuda.reset_peak_memory_stats()
     return result
+
+
+@contextlib.contextmanager
+def errors_recorded(record: dict[str, Any]):
+    """An exception in the block (out of memory included) becomes `record["error"]` and a traceback tail, so
+    one failed case does not lose the others' figures; `main` then exits with status 1."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - recorded in the JSON and reflected in the exit status
+        record["error"] = f"{type(error).__name__}: {error}"[:2000]
+        record["traceback_tail"] = traceback.format_exc()[-3000:]
+    finally:
+        free_device_memory()
 
 
 def profile_step(cfg, shape: dict[str, Any], device: str, model_dir: Path, top: int = 15) -> dict[str, Any]:
@@ -351,6 +361,18 @@ def make_generation_backend(backend: str, model_dir: Path, device: str, plan: Pl
                        max_model_len=plan.prompt_tokens + plan.max_tokens + 16)
 
 
+def generation_rates(backend, batch: int, plan: Plan, sampling, vocab_size: int) -> dict[str, Any]:
+    backend.batch_size = batch
+    prompts = prompts_of(batch, plan.prompt_tokens, vocab_size)
+    backend.generate(prompts, dataclasses.replace(sampling, max_tokens=4))  # warm-up
+    rates, tokens = [], 0
+    for _ in range(plan.generation_reps):
+        start = time.perf_counter()
+        tokens = sum(c[0].n_tokens for c in backend.generate(prompts, sampling))
+        rates.append(tokens / (time.perf_counter() - start))
+    return {"dtype": getattr(backend, "dtype", None), "tokens_per_rep": tokens, "tokens_per_s": spread(rates, 1)}
+
+
 def generation_cases(backend_name: str, plan: Plan, model_dirs: dict[str, Path], device: str,
                      budget: Budget) -> list[dict[str, Any]]:
     """Tokens/s of `Backend.generate` per (model, batch): one warm-up call, then `generation_reps` timed calls."""
@@ -368,18 +390,11 @@ def generation_cases(backend_name: str, plan: Plan, model_dirs: dict[str, Path],
             if budget.left() <= 0:
                 record["skipped"] = "time limit"
                 continue
-            backend = backend or make_generation_backend(backend_name, model_dir, device, plan)
-            backend.batch_size = batch
-            prompts = prompts_of(batch, plan.prompt_tokens, plan.models[model_name]["vocab_size"])
-            backend.generate(prompts, dataclasses.replace(sampling, max_tokens=4))
-            rates, tokens = [], 0
-            for _ in range(plan.generation_reps):
-                start = time.perf_counter()
-                tokens = sum(c[0].n_tokens for c in backend.generate(prompts, sampling))
-                rates.append(tokens / (time.perf_counter() - start))
-            record.update(dtype=getattr(backend, "dtype", None), tokens_per_rep=tokens,
-                          tokens_per_s=spread(rates, 1))
-            print(f"bench_gpu: {backend_name} {model_name} batch {batch}: {record['tokens_per_s']}", file=sys.stderr)
+            with errors_recorded(record):
+                backend = backend or make_generation_backend(backend_name, model_dir, device, plan)
+                record.update(generation_rates(backend, batch, plan, sampling, plan.models[model_name]["vocab_size"]))
+            print(f"bench_gpu: {backend_name} {model_name} batch {batch}: "
+                  f"{record.get('error') or record['tokens_per_s']}", file=sys.stderr)
         del backend
         free_device_memory()
     return results
@@ -483,7 +498,9 @@ def main(argv: list[str] | None = None) -> int:
         if "mfu" in target and target["mfu"] < PROFILE_BELOW:
             model_name, seq_len = plan.profile_case
             cfg = sft_config("loop", model_dirs[model_name], work / "profile", seq_len, plan)
-            result["profile"] = profile_step(cfg, plan.models[model_name], device, model_dirs[model_name])
+            result["profile"] = {}
+            with errors_recorded(result["profile"]):
+                result["profile"] = profile_step(cfg, plan.models[model_name], device, model_dirs[model_name])
         result["train"] += fsdp_cases(plan, work, device, peak, deadlines["fsdp"])
         result["generate"] = generation_cases("transformers", plan, model_dirs, device,
                                               Budget(deadlines["transformers"]))
@@ -491,8 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     result["wall_s"] = round(time.time() - start, 1)
     result.update(environment())
     atomic_write_json(args.out, result)
-    print(json.dumps({k: result[k] for k in ("device", "wall_s")}))
-    return 0
+    failed = [r for r in [*result["train"], *result["generate"], result["profile"] or {}] if "error" in r]
+    print(json.dumps({"device": result["device"], "wall_s": result["wall_s"], "failed_cases": len(failed)}))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from torch.autograd import DeviceType
 from transformers import AutoModelForCausalLM, Qwen3Config
 
 from bench import bench_gpu
-from bench.bench_gpu import TINY_MODELS, Plan, main, matmul_params, op_breakdown, peak_tflops
+from bench.bench_gpu import TINY_MODELS, Plan, errors_recorded, main, matmul_params, op_breakdown, peak_tflops
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,11 @@ def test_device_breakdown_shares_are_of_kernel_time_and_rank_operators_not_kerne
     assert breakdown["device_busy_ms"] == 4.0 and breakdown["step_wall_ms"] == 10.0  # the GPU idled 6 of 10 ms
     assert [op["op"] for op in breakdown["top"]] == ["aten::mm", "aten::_flash_attention_backward"]
     assert [op["share"] for op in breakdown["top"]] == [0.75, 0.25]
+
+
+def test_an_error_in_a_case_is_recorded_and_does_not_end_the_run():
+    record = {"model": "m"}
+    with errors_recorded(record):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    assert record["error"].startswith("OutOfMemoryError: CUDA out of memory")
+    assert "raise torch.OutOfMemoryError" in record["traceback_tail"]
