@@ -154,14 +154,14 @@ def _prepare(problem: Problem) -> _Prepared:
     return _Prepared("check", [""], [None], problem.question + "\n" + str(problem.tests[0]["output"]))
 
 
-def official(problem: Problem, semantics: str) -> bool:
+def uses_official_rules(problem: Problem, semantics: str) -> bool:
     """Whether `problem` runs under LiveCodeBench's rules (official semantics cover stdin and functional)."""
     return semantics == "official" and problem.kind in ("stdin", "functional")
 
 
 def program_for(problem: Problem, completion: str, which: str = "last", semantics: str = "strict") -> str | None:
     """The code to run for a completion, or None (no code)."""
-    if official(problem, semantics):
+    if uses_official_rules(problem, semantics):
         code = extract_code_official(completion)
         return None if code is None else official_program(problem.kind, code)
     block = extract_code(completion, which=which)
@@ -223,7 +223,7 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
                                  len(prepared[problem.id].expected), 0.0, "no code block in the completion")
             continue
         spec = prepared[problem.id]
-        if official(problem, semantics):  # the program text already holds the import block
+        if uses_official_rules(problem, semantics):  # the program text already holds the import block
             jobs.append(Job(spec.mode, code, spec.inputs, problem.func_name, semantics="official"))
         else:
             prelude = LCB_PRELUDE if lcb_prelude and problem.kind != "humaneval" else ""
