@@ -85,32 +85,26 @@ def _rank(rows: np.ndarray) -> tuple[_Ranked, np.ndarray]:
     return _Ranked(np.take_along_axis(rows, order, axis=1), np.isfinite(rows).sum(axis=1)), ranks
 
 
-def _prefix_sizes(ranked: _Ranked, temperature: float, k: int, top_ps: np.ndarray, order: str) -> np.ndarray:
-    """Kept prefix length [len(top_ps), R] for one T and k under `order` (normal form, Prop. B.5)."""
-    n_rows, vocab = ranked.logp.shape
-    k_eff = np.minimum(ranked.finite, vocab if k == 0 else k)
-    curve = ranked.logp / temperature if order.index("T") < order.index("P") else ranked.logp.copy()
-    width = np.where(order.index("K") < order.index("P"), k_eff, ranked.finite)
-    curve = np.where(np.arange(vocab)[None, :] < width[:, None], curve, -np.inf)
-    probs = np.exp(curve - curve[:, :1])
-    cumulative = np.cumsum(probs, axis=1) / probs.sum(axis=1, keepdims=True)
-    mass_above = np.concatenate([np.zeros((n_rows, 1)), cumulative[:, :-1]], axis=1)
+def _cumulative(ranked: _Ranked, temperature: float) -> np.ndarray:
+    """Running sums of p^(1/T) / p_(1)^(1/T) along the ranks [R, V] (-inf entries add 0)."""
+    tempered = ranked.logp / temperature
+    return np.cumsum(np.where(np.isfinite(tempered), np.exp(tempered - tempered[:, :1]), 0.0), axis=1)
+
+
+def _prefix_sizes(curve_cumulative: np.ndarray, width: np.ndarray, k_eff: np.ndarray, top_ps: np.ndarray):
+    """Kept prefix length [len(top_ps), R] when top-p sees the curve whose running sums are given, truncated to
+    its first `width` ranks; capped at `k_eff` (normal form, Prop. B.5). top-p keeps rank i iff the mass strictly
+    above it is < top-p (rank 1 always)."""
+    n_rows, vocab = curve_cumulative.shape
+    total = np.take_along_axis(curve_cumulative, (width - 1)[:, None], axis=1)
+    mass_above = np.concatenate([np.zeros((n_rows, 1)), curve_cumulative[:, :-1] / total], axis=1)
+    mass_above = np.where(np.arange(vocab)[None, :] < width[:, None], np.minimum(mass_above, 1.0), 1.5)
     # count of ranks with mass_above < p, for every p at once: one searchsorted on row-offset values
-    offsets = 2.0 * np.arange(n_rows)[:, None]
-    flat = (np.minimum(mass_above, 1.0) + offsets).ravel()
-    queries = top_ps[:, None] + offsets[:, 0][None, :]
-    sizes = np.searchsorted(flat, queries.ravel(), side="left").reshape(len(top_ps), n_rows)
-    sizes = sizes - (np.arange(n_rows) * vocab)[None, :]
+    offsets = 2.0 * np.arange(n_rows)
+    sizes = np.searchsorted((mass_above + offsets[:, None]).ravel(), (top_ps[:, None] + offsets[None, :]).ravel(),
+                            side="left").reshape(len(top_ps), n_rows) - (np.arange(n_rows) * vocab)[None, :]
     sizes = np.where(top_ps[:, None] >= 1.0, width[None, :], sizes)
     return np.minimum(np.maximum(sizes, 1), k_eff[None, :])
-
-
-def _log_normalisers(ranked: _Ranked, temperature: float, sizes: np.ndarray) -> np.ndarray:
-    """log sum of p^(1/T) over the first `sizes` ranks of each row: [len(top_ps), R]."""
-    tempered = ranked.logp / temperature
-    shifted = np.where(np.isfinite(tempered), np.exp(tempered - tempered[:, :1]), 0.0)
-    kept = np.take_along_axis(np.cumsum(shifted, axis=1), sizes.T - 1, axis=1).T
-    return np.log(kept) + tempered[:, 0][None, :]
 
 
 def sweep(table: PathTable, order: str, temperatures, top_ks, top_ps) -> np.ndarray:
@@ -120,11 +114,18 @@ def sweep(table: PathTable, order: str, temperatures, top_ks, top_ps) -> np.ndar
     rows, tokens = np.maximum(table.path_row, 0), np.maximum(table.path_token, 0)
     step_rank = ranks[rows, tokens]
     step_logp = table.rows[rows, tokens]
+    raw = _cumulative(ranked, 1.0)
+    tempered_before_p, truncated_before_p = order.index("T") < order.index("P"), order.index("K") < order.index("P")
+    vocab = table.rows.shape[1]
     out = np.empty((len(top_ks), len(top_ps), len(temperatures), table.n_problems))
-    for i, k in enumerate(top_ks):
-        for j, t in enumerate(temperatures):
-            sizes = _prefix_sizes(ranked, t, int(k), top_ps, order)  # [top_p, R]
-            log_norm = _log_normalisers(ranked, t, sizes)  # [top_p, R]
+    for j, t in enumerate(temperatures):
+        tempered = _cumulative(ranked, t)
+        for i, k in enumerate(top_ks):
+            k_eff = np.minimum(ranked.finite, vocab if k == 0 else int(k))
+            sizes = _prefix_sizes(tempered if tempered_before_p else raw,
+                                  k_eff if truncated_before_p else ranked.finite, k_eff, top_ps)  # [top_p, R]
+            kept_mass = np.take_along_axis(tempered, sizes.T - 1, axis=1).T  # [top_p, R]
+            log_norm = np.log(kept_mass) + ranked.logp[:, 0][None, :] / t
             kept = step_rank[None] < sizes[:, rows]
             step = np.where(kept, np.exp(step_logp[None] / t - log_norm[:, rows]), 0.0)
             out[i, :, j] = _combine(table, step)

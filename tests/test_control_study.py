@@ -1,0 +1,69 @@
+"""The positive control's study: bootstrap over bases and problems, diagnostics against the truth, and the quick
+config end to end (every stage cached: a re-run returns the same result)."""
+import json
+
+import numpy as np
+import pytest
+
+from ssd.config import load_config
+from ssd.studies.control import benchmark
+from ssd.studies.control.diagnostics import calibration, fit_summary, generator_probabilities, position_probabilities
+from ssd.studies.control.policies import student_table
+from ssd.studies.control.report import plot, render_markdown
+from ssd.studies.control.study import ControlConfig, bootstrap_gain, run_control
+from ssd.studies.control.truth import TOKEN, truth_table
+from theory.ssd import SSDRecipe
+
+
+def test_two_level_bootstrap_carries_the_spread_between_bases():
+    same = [np.full(200, 0.1), np.full(200, 0.1), np.full(200, 0.1)]
+    value, ci = bootstrap_gain(same, reps=300)
+    assert value == pytest.approx(0.1) and ci == pytest.approx([0.1, 0.1])
+    spread = [np.full(200, 0.0), np.full(200, 0.1), np.full(200, 0.2)]
+    value, ci = bootstrap_gain(spread, reps=300)
+    assert value == pytest.approx(0.1) and ci[0] < 0.05 and ci[1] > 0.15
+
+
+def test_the_truth_is_perfectly_calibrated_and_the_ideal_student_cuts_lock_tails():
+    design = benchmark.Design()
+    problems = benchmark.generate({"eval": 40}, seed=2)["eval"]
+    table = truth_table(problems, design)
+    model = position_probabilities(table, problems, TOKEN, decision_offset=0)
+    report = calibration(model, generator_probabilities(problems, design))
+    assert report["max_abs_diff"] < 1e-12
+    base = fit_summary(table, problems, TOKEN, decision_offset=0)
+    student = fit_summary(student_table(table, SSDRecipe(1.0, 0, 0.7)), problems, TOKEN, decision_offset=0)
+    assert base["lock_tail_mass"] == pytest.approx(design.lock_error)
+    assert student["lock_tail_mass"] < 1e-12
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    cfg = load_config("experiments/cpu/control_quick.yaml", ControlConfig)
+    root = tmp_path_factory.mktemp("control")
+    return cfg, root, run_control(cfg, root)
+
+
+def test_quick_control_reports_every_piece_and_selects_inside_its_grids(quick):
+    cfg, _, result = quick
+    json.dumps(result)
+    for name in ("predicted_gain", "measured_gain"):
+        assert np.isfinite(result[name]["value"]) and result[name]["ci"][0] <= result[name]["ci"][1]
+    assert set(result["controls"]) == {"t_train_1_untruncated", "hot_t_train", "benign_twin"}
+    assert len(result["bases"]) == len(cfg.base_seeds)
+    for base in result["bases"]:
+        assert base["a"]["T"] in cfg.decode.temperatures and base["a"]["order"] == "TKP"
+        assert base["c"]["recipe"]["t_train"] in cfg.recipes.t_trains
+        assert len(base["d"]["per_seed"]) == len(cfg.ssd_seeds)
+        # the vLLM order is one of the orders (b) searches, so (b) is at least (a) on validation
+        assert base["b"]["val"] >= base["a"]["val"] - 1e-12
+    assert len(result["student_grid"]["runs"]) == len(cfg.students.t_trains) * 2 * len(cfg.students.lrs)
+    # T_train 1 without truncation leaves the base unchanged under ideal fit
+    assert result["controls"]["t_train_1_untruncated"]["predicted"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_quick_control_rerun_reads_the_cache_and_renders(quick, tmp_path):
+    cfg, root, result = quick
+    assert run_control(cfg, root)["measured_gain"] == result["measured_gain"]
+    assert "Positive control" in render_markdown(result)
+    assert plot(result, tmp_path / "control.png").stat().st_size > 0
