@@ -79,7 +79,7 @@ STDIN_ROWS = [  # (id, code, official, strict, note)
      "import threading\nresult = []\ndef main():\n    n = int(input())\n    result.append(sum(map(int, input().split())))"
      "\nt = threading.Thread(target=main)\nt.start()\nt.join()\nprint(result[0])", "passed", "passed", ""),
     ("thread-never-joined",
-     READ_SUM + "import threading, time\ndef later():\n    time.sleep(0.3)\n    print(sum(vals))\n"
+     READ_SUM + "import threading, time\ndef later():\n    time.sleep(1.0)\n    print(sum(vals))\n"
      "threading.Thread(target=later).start()",
      "wrong_answer", "passed",
      "LCB captures stdout only while its wrapper runs and never joins threads; a real interpreter waits for them"),

@@ -112,3 +112,13 @@ def test_official_verdicts_are_their_own_stage_and_strict_keeps_its_key(tmp_path
     before = Stage(tmp_path, "verdicts", {"grader": "ssd.grading", "dedupe": "program"},
                    inputs={"samples": "gen", "problems": "probs"})
     assert strict.dir == before.dir != official.dir
+
+
+def test_official_preload_keeps_supervisors_single_threaded():
+    from ssd.grading.grade import preload
+    from ssd.sandbox import Limits, Sandbox
+
+    assert "numpy" in preload("official") and "numpy" not in preload("strict")
+    with Sandbox(1, Limits(), preload("official")) as sandbox:
+        status = open(f"/proc/{sandbox.workers[0].proc.pid}/status").read()
+    assert "\nThreads:\t1\n" in status

@@ -53,6 +53,7 @@ Does not: apply LCB's ERRATA, special-case problems with several accepted answer
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import math
 import sys
@@ -69,6 +70,7 @@ from ssd.grading.official import LCB_PRELUDE, PRELUDE_MODULES, extract_code_offi
 from ssd.metrics import summarize
 from ssd.records import JsonlWriter, Problem, RecordError, Sample, Verdict, read_jsonl
 from ssd.sandbox import Job, Limits, Sandbox, TestResult, decode_value, encode_value
+from ssd.sandbox.official import ALREADY_IMPORTED
 
 SEMANTICS = ("strict", "official")
 RAW_TO_VERDICT = {"error": "runtime_error", "timeout": "timeout", "memory": "memory_limit",
@@ -253,6 +255,14 @@ def check_semantics(semantics: str, which: str = "last", lcb_prelude: bool = Tru
                           "(which='first' and lcb_prelude=False are strict-mode options)")
 
 
+def preload(semantics: str) -> tuple[str, ...]:
+    """Modules each sandbox supervisor imports once (speed only): the import block's, and under official semantics
+    what LiveCodeBench's process had already imported (ssd.sandbox.official.ALREADY_IMPORTED), where installed."""
+    if semantics != "official":
+        return PRELUDE_MODULES
+    return PRELUDE_MODULES + tuple(m for m in ALREADY_IMPORTED if importlib.util.find_spec(m.split(".")[0]))
+
+
 def make_limits(per_test_timeout: float = 6.0, semantics: str = "strict", **overrides: Any) -> Limits:
     """Sandbox limits; official semantics default to no memory cap, as LiveCodeBench."""
     check_semantics(semantics)
@@ -271,7 +281,7 @@ def grade_samples(samples: Sequence[Sample], problems: dict[str, Problem], *, wo
     check_semantics(semantics, which, lcb_prelude)
     limits = limits or make_limits(per_test_timeout, semantics)
     verdicts: list[Verdict | None] = [None] * len(samples)
-    with Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, _progress_bar(len(samples), progress) as bar:
+    with Sandbox(workers, limits, preload(semantics)) as sandbox, _progress_bar(len(samples), progress) as bar:
         for index, verdict in _iter_verdicts(samples, problems, sandbox, which, lcb_prelude, semantics):
             verdicts[index] = verdict
             bar.update(1)
@@ -335,7 +345,7 @@ def grade_file(samples_path: str | Path, problems_path: str | Path, out_dir: str
     if stray:
         raise RecordError(f"{verdicts_path}: holds verdicts for samples not in {samples_path}, e.g. {min(stray)}")
     todo = [s for s in samples if (s.problem_id, s.sample_index) not in done]
-    with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits, PRELUDE_MODULES) as sandbox, \
+    with JsonlWriter(verdicts_path) as writer, Sandbox(workers, limits, preload(semantics)) as sandbox, \
             _progress_bar(len(todo), progress) as bar:
         info = dict(sandbox.info)
         for _, verdict in _iter_verdicts(todo, evaluated, sandbox, which, lcb_prelude, semantics):

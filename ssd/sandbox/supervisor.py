@@ -35,6 +35,7 @@ from ssd.sandbox.child import (CONTROL_FD, EXIT_SETUP, MEMORY, PR_SET_CHILD_SUBR
 
 STDERR_TAIL = 2000  # characters of a program's stderr kept for the verdict's detail
 TESTS_PER_PROCESS = 8  # tests run in one process before a fresh one is forked (bounds the pipes held)
+SINGLE_THREADED_LIBRARIES = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
@@ -484,6 +485,7 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     setup = json.loads(requests.readline())
     limits = Limits(**setup["limits"])
+    os.environ.update(SINGLE_THREADED_LIBRARIES)  # a preloaded numpy must not start threads in the supervisor
     for module in setup["preload"]:  # imported once here, inherited by every forked program (speed only)
         importlib.import_module(module)
     supervisor = _Supervisor(limits)
