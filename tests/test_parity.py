@@ -2,6 +2,7 @@
 rules as we rebuild them, and both grading semantics give the verdicts the corpus documents.
 (bench/parity_official.py compares with LiveCodeBench's own harness; it is not needed here.)"""
 import ast
+import json
 
 import pytest
 
@@ -122,3 +123,25 @@ def test_official_preload_keeps_supervisors_single_threaded():
     with Sandbox(1, Limits(), preload("official")) as sandbox:
         status = open(f"/proc/{sandbox.workers[0].proc.pid}/status").read()
     assert "\nThreads:\t1\n" in status
+
+
+def test_grade_command_records_the_semantics(tmp_path, hand_written):
+    from ssd.commands.grade import main
+    from ssd.data.problems import write_problems
+    from ssd.records import write_jsonl
+
+    problems, rows = hand_written
+    chosen = [r for r in rows if r.id in ("stdin/sys-exit-1-after-output", "extract/unclosed-final-fence")]
+    write_problems(tmp_path / "problems.jsonl", problems)
+    write_jsonl(tmp_path / "samples.jsonl", parity_corpus.as_samples(chosen))
+    for semantics in ("official", "strict"):
+        out = tmp_path / semantics
+        assert main([str(tmp_path / "samples.jsonl"), "--problems", str(tmp_path / "problems.jsonl"),
+                     "--out", str(out), "--semantics", semantics, "--workers", "1", "--ks", "1",
+                     "--no-progress"]) == 0
+        results = json.loads((out / "results.json").read_text())
+        assert results["semantics"] == semantics
+        assert results["limits"]["memory_mb"] == (None if semantics == "official" else 2048)
+        verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+        assert {v["sample_index"]: v["status"] for v in verdicts} == {
+            i: getattr(r, semantics) for i, r in enumerate(chosen)}
