@@ -7,7 +7,8 @@ before the program's first line runs:
 - keeps only its stderr, a report pipe and, per test, its own stdin (a real pipe carrying that test's input),
   stdout and result pipes (drained by the supervisor, capped at `Limits.max_output_bytes`); every other
   inherited descriptor is closed;
-- sets rlimits on address space, CPU seconds, file size, processes/threads and core files;
+- sets rlimits on address space (none when `Limits.memory_mb` is None, as official grading semantics ask),
+  CPU seconds, file size, processes/threads and core files;
 - works in a new empty temporary directory (also its HOME and TMPDIR) with a scrubbed environment;
 - when the supervisor runs as root, switches to an unprivileged uid/gid unique to that supervisor (so it cannot
   signal the supervisor or the grader, nor write to root-owned files) and is non-dumpable; if that uid could
