@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_threads()
     device = default_device()
     scale = SCALES[args.scale or ("gpu" if device.startswith("cuda") else "cpu")]
-    from ssd.experiment.run import run_experiment  # noqa: PLC0415
+    from ssd.studies.paper import run_paper  # noqa: PLC0415
 
     start = time.time()
     args.root.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     write_problems(args.root / "eval.jsonl", evaluation)
     write_problems(args.root / "pool.jsonl", pool)
     model = base_model(args.root, scale, corpus, device)
-    results = run_experiment(experiment(args.root, scale, model, device), root=args.root / "runs",
+    results = run_paper(experiment(args.root, scale, model, device), root=args.root / "runs",
                              results_root=args.root / "results")
     print(table(results, stage_times(results, model), device, time.time() - start))
     return 0

@@ -2,7 +2,6 @@
 recipe, and every paper table and figure is mapped in experiments/README.md."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml

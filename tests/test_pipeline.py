@@ -9,7 +9,7 @@ from ssd.cache import model_identity
 from ssd.config import ConfigError, DecodingConfig
 from ssd.experiment import steps
 from ssd.experiment.config import load_experiment
-from ssd.experiment.run import run_experiment
+from ssd.studies.paper import run_paper
 from ssd.generation import Backend, Completion
 from ssd.data.problems import write_problems
 from ssd.records import Problem
@@ -66,7 +66,7 @@ def experiment(root, model, **changes):
 def first_run(world):
     root, model = world
     cfg = experiment(root, model)
-    return cfg, run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    return cfg, run_paper(cfg, root=root / "runs", results_root=root / "results")
 
 
 def stage_dirs(root):
@@ -106,7 +106,7 @@ def test_rerun_reuses_every_stage(world, first_run):
     root, _ = world
     cfg, results = first_run
     before = {n: (root / "runs" / n / "manifest.json").read_text() for n in stage_dirs(root)}
-    again = run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    again = run_paper(cfg, root=root / "runs", results_root=root / "results")
     assert {n: (root / "runs" / n / "manifest.json").read_text() for n in stage_dirs(root)} == before
     assert again["benchmarks"]["bench"]["ssd"] == results["benchmarks"]["bench"]["ssd"]
 
@@ -116,7 +116,7 @@ def test_new_eval_temperature_reuses_synthesis_and_sft(world, first_run):
     before = set(stage_dirs(root))
     cfg = experiment(root, model, name="tiny-t", ssd_decoding={"temperature": 1.2, "max_tokens": 8},
                      stages=["ssd_eval"], ssd_eval_checkpoints=[])
-    run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    run_paper(cfg, root=root / "runs", results_root=root / "results")
     new = set(stage_dirs(root)) - before
     assert sorted(n.split("-")[0] for n in new) == ["eval", "verdicts"]
 
@@ -218,7 +218,7 @@ def test_paper_command_runs_a_sweep_and_tabulates_its_points(world, first_run, c
 def test_synthesis_only_run_needs_no_benchmark(world, first_run):
     root, model = world
     cfg = experiment(root, model, name="tiny-synth", stages=["synthesis"], benchmarks=[], ssd_eval_checkpoints=[])
-    results = run_experiment(cfg, root=root / "runs", results_root=root / "results")
+    results = run_paper(cfg, root=root / "runs", results_root=root / "results")
     assert results["plan"] == ["synthesis"] and "base" not in results and "ssd" not in results
     assert len(steps.read_samples(results["stages"]["ssd_samples"])) == 4  # nothing to exclude against
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from ssd.commands.smollm import main as smollm_main
-from ssd.studies.smollm import run as smollm
+from ssd.studies import smollm
 from ssd.config import ConfigError
 from ssd.data.pools import find_contaminated
 from ssd.data.problems import load_humaneval, read_problems
@@ -79,8 +79,9 @@ def test_repeated_sweep_temperature_is_a_config_error():
 
 def test_first_two_arms_are_base_and_ssd_at_the_same_temperature():
     first, second = smollm.arms(smollm.load_smollm(SMALL))[:2]
-    assert (first.role, second.role) == ("base", "ssd")
-    assert first.temperature == second.temperature
+    assert (first.label.split("@")[0], first.ssd, second.label.split("@")[0]) == ("base", None, "ssd")
+    assert second.ssd is not None and list(first.decodings.values()) [0].temperature == \
+        list(second.decodings.values())[0].temperature
 
 
 def test_unmatched_first_temperatures_are_a_config_error():
@@ -88,23 +89,12 @@ def test_unmatched_first_temperatures_are_a_config_error():
         smollm.load_smollm(SMALL, ["ssd_temperatures=[0.2, 0.7]"])
 
 
-def test_eta_is_rescaled_by_the_speed_of_finished_stages(capsys, monkeypatch):
-    now = [0.0]
-    monkeypatch.setattr(smollm.time, "time", lambda: now[0])
-    clock = smollm.Clock([smollm.Step("a", 10.0), smollm.Step("b", 20.0)])
-    clock.start("a")
-    now[0] = 30.0
-    clock.done("a")
-    clock.start("b")
-    assert "ETA for the rest 0h01m00s at 3.0x" in capsys.readouterr().out
-
-
 def test_plan_prints_every_stage_and_a_total_before_running(capsys):
     assert smollm_main(["--plan"]) == 0
     out = capsys.readouterr().out
     assert "] plan:" in out and "estimated" in out
-    for label in ("ssd-synthesis", "sft", *(a.label for a in smollm.arms(smollm.load_smollm(SMALL)))):
-        assert f"  {label} " in out
+    for label in ("ssd@T0.7: SSD synthesis", "ssd@T0.7: SFT", *(a.label for a in smollm.arms(smollm.load_smollm(SMALL)))):
+        assert f"  {label}" in out
 
 
 def fake_results(pass1_by_arm):
@@ -169,12 +159,3 @@ def test_a_checkpoint_that_is_not_a_model_directory_is_one_config_error(tmp_path
     with pytest.raises(ConfigError, match="not a Hugging Face model directory"):
         smollm.run(smollm.load_smollm(SMALL), model_dir=tmp_path, root=tmp_path, results_root=tmp_path,
                    ssd_checkpoint=tmp_path / "missing")
-
-
-def test_eta_ignores_stages_reused_from_the_cache(capsys, monkeypatch):
-    monkeypatch.setattr(smollm.time, "time", lambda: 0.0)
-    clock = smollm.Clock([smollm.Step("a", 10.0), smollm.Step("b", 20.0)])
-    clock.start("a")
-    clock.done("a")
-    clock.start("b")
-    assert "ETA for the rest 0h00m20s at 1.0x" in capsys.readouterr().out

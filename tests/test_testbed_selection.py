@@ -5,6 +5,7 @@ import pytest
 
 from ssd.config import build
 from ssd.studies.testbed import study as st
+from ssd.experiment.run import ArmResult
 from ssd.experiment.steps import Evaluation
 
 
@@ -19,17 +20,26 @@ def study(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(st, "build_base_model", lambda *a, **k: tmp_path / "base" / "model")
 
-    def run_eval(self, model, split, dec):
-        calls.append((str(model), split, dec.temperature, dec.top_k, dec.top_p))
-        # val favours T=0.8 with top-k 20 for the base and T_train 1.4, T_eval 0.9 for students
-        if model == self.base_model:
-            return _fake_result(1 - abs(dec.temperature - 0.8) - 0.1 * (dec.top_k != 20))
-        t_train = float(Path(model).name.split("-")[1])
-        return _fake_result(1 - abs(t_train - 1.4) - abs(dec.temperature - 0.9))
+    def run_experiment(run_cfg, arms):  # the runner, faked: val favours T=0.8 with top-k 20 for the base
+        (split,) = run_cfg.problems  # and T_train 1.4, T_eval 0.9 for students
+        results = {}
+        for arm in arms:
+            model = arm.model
+            if arm.ssd is not None:
+                synthesis = arm.ssd.synthesis
+                model = Path(run_cfg.root) / f"student-{synthesis.temperature}-{synthesis.top_k}-{arm.ssd.sft.seed}"
+            evaluations = {}
+            for name, dec in arm.decodings.items():
+                calls.append((str(model), split, dec.temperature, dec.top_k, dec.top_p))
+                if arm.ssd is None:
+                    score = 1 - abs(dec.temperature - 0.8) - 0.1 * (dec.top_k != 20)
+                else:
+                    score = 1 - abs(arm.ssd.synthesis.temperature - 1.4) - abs(dec.temperature - 0.9)
+                evaluations[name] = {split: _fake_result(score)}
+            results[arm.label] = ArmResult(arm, model, {}, evaluations, {})
+        return results
 
-    monkeypatch.setattr(st.Study, "run_eval", run_eval)
-    monkeypatch.setattr(st.Study, "student",
-                        lambda self, t, trunc, seed: (tmp_path, tmp_path / f"student-{t}-{trunc.top_k}-{seed}"))
+    monkeypatch.setattr(st, "run_experiment", run_experiment)
     cfg = build(st.StudyConfig, {"pool": {"easy": 1}, "val": {"easy": 1}, "eval": {"easy": 1},
                                  "base_temperatures": [0.2, 0.8, 1.4], "train_temperatures": [0.8, 1.4, 2.0],
                                  "ssd_eval_temperatures": [0.5, 0.9, 1.3]})

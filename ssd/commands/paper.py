@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from ssd.config import ConfigError
-from ssd.experiment.run import run_experiment
 from ssd.studies.paper import (
-    PAPER_DIR, SWEEP_DIR, available, check, is_sweep, load_all, refresh_figures, sweep_points,
+    PAPER_DIR, SWEEP_DIR, available, check, is_sweep, load_all, refresh_figures, run_paper, sweep_points,
 )
 
 
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                           "at local copies)")
     for cfg in configs:
         print(f"== {cfg.name}: {', '.join(cfg.plan())}", flush=True)
-        run_experiment(cfg, root=args.root, results_root=args.results, base_dir=path.parent)
+        run_paper(cfg, root=args.root, results_root=args.results, base_dir=path.parent)
     if is_sweep(path):
         print(f"wrote {sweep_points(path, configs, args.results)}", flush=True)
     return 0 if args.no_figures else refresh_figures(args.results)

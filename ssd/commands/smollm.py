@@ -8,10 +8,12 @@ import argparse
 from pathlib import Path
 
 from ssd.cache import REPO_ROOT
-from ssd.data import load_prompt_pool
 from ssd.models.sources import smollm2_135m_instruct
 from ssd.runtime import configure_threads
-from ssd.studies.smollm.run import SETTINGS, Clock, humaneval_subset, load_smollm, plan, run
+from ssd.studies.smollm import (
+    SETTINGS, arms, humaneval_subset, load_smollm, print_plan, prompt_pool, run, smollm_plan,
+)
+from ssd.studies.smollm.run import run_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_smollm(args.config or REPO_ROOT / SETTINGS[args.setting], args.set)
     if args.plan:
-        pool = load_prompt_pool(cfg.experiment.prompt_pool, base_dir=REPO_ROOT)
-        Clock(plan(cfg, len(humaneval_subset(cfg.humaneval_stride)), len(pool)))
+        pool = prompt_pool(cfg)
+        run_cfg = run_config(cfg, Path(args.root), humaneval_subset(cfg.humaneval_stride))
+        print_plan(smollm_plan(cfg, run_cfg, arms(cfg, "base", pool), len(pool)))
         return 0
     configure_threads()
     model_dir = smollm2_135m_instruct()

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ssd.config import ConfigError, DecodingConfig, build, load_config, load_yaml, resolved
+from ssd.config import ConfigError, DecodingConfig, build, load_config, load_yaml
 from ssd.cache import REPO_ROOT
 from ssd.data import BENCHMARK_LOADERS, POOL_LOADERS
 from ssd.data.pools import SAMPLE_FILTERS

@@ -21,7 +21,7 @@ from typing import Any
 from ssd.cache import config_hash
 from ssd.config import resolved
 from ssd.data import load_benchmark
-from ssd.experiment.config import ExperimentConfig, GPUSpec, ModelSpec, sft_recipe
+from ssd.experiment.config import BenchmarkSpec, ExperimentConfig, GPUSpec, ModelSpec, sft_recipe
 from ssd.generation import make_backend
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

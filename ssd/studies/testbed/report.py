@@ -2,7 +2,8 @@
 `report.md`, written into one results folder.
 
 Guarantees:
-- Every file is written atomically (JSON via `atomic_write_json`, text and PNG via a temp file renamed).
+- Every file is written atomically (summary.json, the series and report.md by the one result writer,
+  `ssd.experiment.report.write_results`; PNGs via a temp file renamed).
 - The series follow the schemas documented in `paper_figures/README.md` (rates are fractions in [0, 1]).
 - `report.md` states the headline in words (helped, hurt, or no detectable difference) from the paired
   interval alone: "helped" only if the 95% interval of the pass@1 difference lies above zero.
@@ -16,8 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ssd.cache import atomic_write_json
-from ssd.experiment.report import verdict_sentence
+from ssd.experiment.report import verdict_sentence, write_results
 from ssd.metrics import format_interval
 
 PAPER = {  # LCB v6, Table 2 of the paper (instruct models), for context only
@@ -28,17 +28,6 @@ PAPER = {  # LCB v6, Table 2 of the paper (instruct models), for context only
 
 def pct(x: float) -> str:
     return f"{100 * x:.1f}"
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_series(out: Path, series: dict[str, Any]) -> None:
-    for name, data in series.items():
-        atomic_write_json(out / f"{name}.json", data)
 
 
 def plot_figures(out: Path, series: dict[str, Any]) -> list[str]:
@@ -266,7 +255,6 @@ def mechanism_sentence(stats: dict[str, Any], t_eval: float) -> str:
 def write_all(out: str | Path, summary: dict[str, Any], series: dict[str, Any]) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_series(out, series)
     figures = plot_figures(out, series)
-    atomic_write_json(out / "summary.json", summary)
-    _write_text(out / "report.md", render_markdown(summary, series, figures))
+    write_results(out, summary, render_markdown(summary, series, figures),
+                  files={f"{name}.json": data for name, data in series.items()})

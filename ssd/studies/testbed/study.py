@@ -6,7 +6,7 @@ Order of work (each step stage-cached under `root`, so a re-run only reads):
 2. decode-only frontier on validation: the base over a joint grid of temperature x (top-k, top-p); the
    best temperature-only setting and the best joint setting are chosen on validation.
 3. the T_train x T_eval grid on validation, with and without training-time truncation: SSD data from the
-   pool (`ssd.experiment.steps.synthesize`, N = 1), plain SFT (`ssd.experiment.steps.finetune`), evaluation of the student.
+   pool (N = 1), plain SFT and evaluation of the student: SSD arms of the one runner (`ssd.experiment.run`).
    The SSD recipe (T_train, truncation, T_eval) is the best truncated cell on validation.
 4. Table 2 on the evaluation split with n samples per problem: the base at its validation-selected joint
    setting and at its best temperature-only setting, and the SSD recipe re-run end to end for each seed.
@@ -25,7 +25,8 @@ from typing import Any
 from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
 from ssd.data.pools import SAMPLE_FILTERS
-from ssd.experiment.steps import Evaluation, evaluate, finetune, read_samples, select_training_data, synthesize
+from ssd.experiment.run import Arm, ArmResult, RunConfig, SSDRecipe, StageClock, run_experiment
+from ssd.experiment.steps import Evaluation, read_samples
 from ssd.generation.sampling import has_code
 from ssd.prompts import STYLES as PROMPT_STYLES
 from ssd.records import Verdict
@@ -123,8 +124,13 @@ def metrics(result: Evaluation) -> dict[str, Any]:
     return {"overall": s["pass_at_k"], "by_difficulty": s["by_difficulty"], "health": s["health"]}
 
 
+def cell_name(temperature: float, trunc: Truncation) -> str:
+    return f"T{temperature} {trunc.label()}"
+
+
 class Study:
-    """One run of the experiment; methods are its steps, sharing problems, base model and caches."""
+    """One run of the experiment: its phases are lists of arms of the one runner (`ssd.experiment.run`),
+    sharing problems, the base model, the stage cache and one stage clock."""
 
     def __init__(self, cfg: StudyConfig, root: str | Path):
         self.cfg, self.root = cfg, Path(root).resolve()  # one spelling per folder: stages record paths
@@ -133,85 +139,99 @@ class Study:
         self.base_model = build_base_model(cfg.base, self.splits, prompt_style=cfg.prompt_style,
                                            benchmark_seed=seed, root=self.root)
         self.used_stages: set[Path] = {self.base_model.parent}
+        self.clock = StageClock([("", None)] * self.stage_count())
 
-    def run_eval(self, model: Path, split: str, dec: DecodingConfig) -> Evaluation:
-        result = evaluate(model, self.splits[split], dec, prompt_style=self.cfg.prompt_style, root=self.root,
-                          workers=self.cfg.workers, backend_options={"batch_size": self.cfg.batch_size},
-                          stage_name="testbed-generate")
-        self.used_stages.update(result.stage_dirs)
-        return result
+    def stage_count(self) -> int:
+        """Stages the four phases run (each arm's synthesis, SFT and evaluations, read from the cache or not)."""
+        cfg = self.cfg
+        frontier = len(cfg.frontier_truncations) * len(cfg.base_temperatures)
+        grid = 2 * len(cfg.train_temperatures) * (2 + len(cfg.ssd_eval_temperatures))
+        return frontier + grid + 2 + 3 * len(cfg.ssd_seeds) + 3
+
+    def recipe(self, t_train: float, trunc: Truncation, seed: int) -> SSDRecipe:
+        """SSD data from the pool (N = 1 at T_train with `trunc`), the paper's stub filter, plain SFT."""
+        cfg = self.cfg
+        return SSDRecipe({p.id: p for p in self.splits["pool"]}, decoding(cfg, t_train, trunc, 1, seed),
+                         cfg.sft.recipe(max_seq_len=cfg.base.spec.max_position_embeddings, seed=seed),
+                         cfg.sample_filter)
+
+    def run(self, arms: list[Arm], split: str) -> dict[str, ArmResult]:
+        """Every arm evaluated on `split`; records the stages used (for the cost from an empty cache)."""
+        cfg = self.cfg
+        run_cfg = RunConfig(problems={split: {p.id: p for p in self.splits[split]}}, prompt_style=cfg.prompt_style,
+                            root=self.root, backend_options={"batch_size": cfg.batch_size}, workers=cfg.workers,
+                            eval_stage="testbed-generate", progress=self.clock)
+        results = run_experiment(run_cfg, arms)
+        for result in results.values():
+            self.used_stages.update(Path(path) for name, path in result.stages.items() if name != "sft")
+            if "sft" in result.stages:
+                self.used_stages.add(Path(result.stages["sft"]).parent)
+            for by_split in result.evaluations.values():
+                self.used_stages.update(d for evaluation in by_split.values() for d in evaluation.stage_dirs)
+        return results
 
     def stage_seconds(self) -> float:
         """Sum of the wall times recorded by every stage this run used: its cost from an empty cache."""
         return round(sum((read_manifest(d) or {}).get("wall_seconds", 0.0) for d in self.used_stages), 1)
 
-    def student(self, t_train: float, trunc: Truncation, seed: int) -> tuple[Path, Path]:
-        """(SSD samples folder, fine-tuned checkpoint) for one recipe and seed."""
-        cfg = self.cfg
-        pool = {p.id: p for p in self.splits["pool"]}
-        samples = synthesize(self.base_model, pool, decoding(cfg, t_train, trunc, 1, seed),
-                             prompt_style=cfg.prompt_style, root=self.root,
-                             backend_options={"batch_size": cfg.batch_size})
-        recipe = cfg.sft.recipe(max_seq_len=cfg.base.spec.max_position_embeddings, seed=seed)
-        data = select_training_data(samples, cfg.sample_filter, root=self.root)
-        checkpoint = finetune(self.base_model, data, recipe, root=self.root)
-        self.used_stages.update({Path(samples), Path(data).parent, Path(checkpoint).parent})
-        return samples, checkpoint
-
-    # ---- steps ----
+    # ---- phases ----
 
     def frontier(self) -> dict[str, Any]:
         cfg = self.cfg
-        cells = []
-        for trunc in cfg.frontier_truncations:
-            for t in cfg.base_temperatures:
-                r = self.run_eval(self.base_model, "val", decoding(cfg, t, trunc, cfg.sweep_n))
-                cells.append({"temperature": t, "top_k": trunc.top_k, "top_p": trunc.top_p, **metrics(r)})
+        grid = [(t, trunc) for trunc in cfg.frontier_truncations for t in cfg.base_temperatures]
+        base = Arm("base", self.base_model, {cell_name(t, trunc): decoding(cfg, t, trunc, cfg.sweep_n)
+                                             for t, trunc in grid})
+        evaluations = self.run([base], "val")["base"].evaluations
+        cells = [{"temperature": t, "top_k": trunc.top_k, "top_p": trunc.top_p,
+                  **metrics(evaluations[cell_name(t, trunc)]["val"])} for t, trunc in grid]
         p1 = lambda c: c["overall"]["pass@1"]["value"]  # noqa: E731
         temp_only = [c for c in cells if (c["top_k"], c["top_p"]) == (0, 1.0)]
         return {"cells": cells, "best_joint": max(cells, key=p1), "best_temperature_only": max(temp_only, key=p1)}
 
     def grid(self) -> dict[str, Any]:
         cfg = self.cfg
-        rows = []
-        for trunc in (Truncation(0, 1.0), cfg.train_truncation):
-            for t_train in cfg.train_temperatures:
-                samples, model = self.student(t_train, trunc, cfg.ssd_seeds[0])
-                for t_eval in cfg.ssd_eval_temperatures:
-                    r = self.run_eval(model, "val", decoding(cfg, t_eval, cfg.eval_truncation, cfg.sweep_n))
-                    rows.append({"t_train": t_train, "train_top_k": trunc.top_k, "train_top_p": trunc.top_p,
-                                 "t_eval": t_eval, **metrics(r)})
+        recipes = [(t_train, trunc) for trunc in (Truncation(0, 1.0), cfg.train_truncation)
+                   for t_train in cfg.train_temperatures]
+        arms = [Arm(f"T_train {t_train} {trunc.label()}", self.base_model,
+                    {f"T{t_eval}": decoding(cfg, t_eval, cfg.eval_truncation, cfg.sweep_n)
+                     for t_eval in cfg.ssd_eval_temperatures}, ssd=self.recipe(t_train, trunc, cfg.ssd_seeds[0]))
+                for t_train, trunc in recipes]
+        results = self.run(arms, "val")
+        rows = [{"t_train": t_train, "train_top_k": trunc.top_k, "train_top_p": trunc.top_p, "t_eval": t_eval,
+                 **metrics(results[arm.label].evaluations[f"T{t_eval}"]["val"])}
+                for arm, (t_train, trunc) in zip(arms, recipes) for t_eval in cfg.ssd_eval_temperatures]
         truncated = [c for c in rows if (c["train_top_k"], c["train_top_p"]) != (0, 1.0)]
         best = max(truncated or rows, key=lambda c: c["overall"]["pass@1"]["value"])
         return {"cells": rows, "selected": best}
 
     def table2(self, frontier: dict[str, Any], grid: dict[str, Any]) -> dict[str, Any]:
         cfg = self.cfg
-        base_runs = {}
-        for name in ("best_joint", "best_temperature_only"):
-            c = frontier[name]
-            base_runs[name] = self.run_eval(self.base_model, "eval", decoding(
-                cfg, c["temperature"], Truncation(c["top_k"], c["top_p"]), cfg.eval_n))
+        base = Arm("base", self.base_model, {
+            name: decoding(cfg, c["temperature"], Truncation(c["top_k"], c["top_p"]), cfg.eval_n)
+            for name, c in ((name, frontier[name]) for name in ("best_joint", "best_temperature_only"))})
         sel = grid["selected"]
         trunc = Truncation(sel["train_top_k"], sel["train_top_p"])
-        seeds = {}
-        for seed in cfg.ssd_seeds:
-            _, model = self.student(sel["t_train"], trunc, seed)
-            seeds[seed] = (model, self.run_eval(model, "eval", decoding(
-                cfg, sel["t_eval"], cfg.eval_truncation, cfg.eval_n, seed)))
-        return {"base": base_runs, "ssd": seeds, "recipe": {"t_train": sel["t_train"], "train_top_k": trunc.top_k,
-                                                           "train_top_p": trunc.top_p, "t_eval": sel["t_eval"]}}
+        students = [Arm(f"ssd seed {seed}", self.base_model,
+                        {"selected": decoding(cfg, sel["t_eval"], cfg.eval_truncation, cfg.eval_n, seed)},
+                        ssd=self.recipe(sel["t_train"], trunc, seed)) for seed in cfg.ssd_seeds]
+        results = self.run([base, *students], "eval")
+        seeds = {seed: (results[arm.label].model, results[arm.label].evaluations["selected"]["eval"])
+                 for seed, arm in zip(cfg.ssd_seeds, students)}
+        return {"base": {name: evaluations["eval"] for name, evaluations in results["base"].evaluations.items()},
+                "ssd": seeds, "recipe": {"t_train": sel["t_train"], "train_top_k": trunc.top_k,
+                                         "train_top_p": trunc.top_p, "t_eval": sel["t_eval"]}}
 
     def stress(self, grid: dict[str, Any]) -> dict[str, Any]:
         """Fig. 7: the hottest T_train without truncation; its best T_eval chosen on validation."""
         cfg = self.cfg
         t_train = max(cfg.train_temperatures)
-        samples_dir, model = self.student(t_train, Truncation(0, 1.0), cfg.ssd_seeds[0])
-        data = read_samples(samples_dir)
         row = [c for c in grid["cells"] if c["t_train"] == t_train and (c["train_top_k"], c["train_top_p"]) == (0, 1.0)]
         best = max(row, key=lambda c: c["overall"]["pass@1"]["value"])
-        result = self.run_eval(model, "eval", decoding(cfg, best["t_eval"], cfg.eval_truncation, cfg.eval_n))
-        return {"t_train": t_train, "t_eval": best["t_eval"], "result": result,
+        arm = Arm("stress", self.base_model, {"stress": decoding(cfg, best["t_eval"], cfg.eval_truncation, cfg.eval_n)},
+                  ssd=self.recipe(t_train, Truncation(0, 1.0), cfg.ssd_seeds[0]))
+        result = self.run([arm], "eval")["stress"]
+        data = read_samples(result.stages["ssd_samples"])
+        return {"t_train": t_train, "t_eval": best["t_eval"], "result": result.evaluations["stress"]["eval"],
                 "no_code_rate": sum(not has_code(s.completion) for s in data) / max(len(data), 1),
                 "length_rate": sum(s.finish_reason == "length" for s in data) / max(len(data), 1),
                 "example": next((s.completion for s in data if not has_code(s.completion)), data[0].completion)}
