@@ -17,6 +17,17 @@ def _percents(values) -> str:
     return ", ".join(f"{100 * v:.1f}" for v in values)
 
 
+def _ratio(ratio: dict) -> str:
+    if ratio["value"] is None:
+        return "ratio undefined: the predicted gain is not positive"
+    interval = f" [{ratio['ci'][0]:.2f}, {ratio['ci'][1]:.2f}]" if ratio["ci"] else ""
+    return f"ratio {ratio['value']:.2f}{interval}"
+
+
+def _fixed(values) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
 def _ci(obj: dict) -> str:
     return f"{_pp(obj['value'])} pp [{_pp(obj['ci'][0])}, {_pp(obj['ci'][1])}]"
 
@@ -31,7 +42,7 @@ def render_markdown(result: dict) -> str:
         "",
         f"Measured gain of the trained SSD students over the best vLLM-order decode-only policy: "
         f"**{_ci(result['measured_gain'])}**, against the predicted gain of the ideal SSD student "
-        f"**{_ci(result['predicted_gain'])}** (ratio {ratio['value']:.2f} [{ratio['ci'][0]:.2f}, {ratio['ci'][1]:.2f}]). "
+        f"**{_ci(result['predicted_gain'])}** ({_ratio(ratio)}). "
         f"Exact pass@1 (success paths, no sampling noise) on {result['problems']['eval']} evaluation problems "
         f"(fragile family: half of them), {len(result['bases'])} base models; intervals: two-level bootstrap "
         "(bases, then problems). Everything was selected on the validation split.",
@@ -64,9 +75,19 @@ def render_markdown(result: dict) -> str:
         f"| benign twin (popular branch correct; predicted <= 0) | {_ci(c['benign_twin']['predicted'])} "
         f"| {_ci(c['benign_twin']['measured'])} | {_pp(c['benign_twin']['theory_on_generator'])} pp |",
         "",
-        f"Calibration of the bases at labelled positions (fork: popular / correct / junk mass; lock: dictated line) "
-        f"against the generator: mean absolute difference {result['calibration']['mean_abs_diff']:.3f}, largest "
-        f"{result['calibration']['max_abs_diff']:.3f} (target {result['calibration']['target']}).",
+        f"Calibration of the bases at labelled positions against the generator (target +-{result['calibration']['target']}): "
+        f"mean absolute difference per position {result['calibration']['mean_abs_diff']:.3f}, largest "
+        f"{result['calibration']['max_abs_diff']:.3f}. Per quantity (model mean vs generator; mean |diff| per position, "
+        "per base):",
+        "",
+        "| quantity | generator | bases (mean) | mean abs diff per position |",
+        "|---|---|---|---|",
+    ]
+    per_base = [b["per_quantity"] for b in result["calibration"]["per_base"]]
+    for name in per_base[0]:
+        lines.append(f"| {name.replace('_', ' ')} | {per_base[0][name]['generator']:.3f} "
+                     f"| {_fixed(b[name]['model'] for b in per_base)} | {_fixed(b[name]['mean_abs_diff'] for b in per_base)} |")
+    lines += [
         "",
         "Where the gain goes (first base; lock tail mass, fork correct-branch share on evaluation problems):",
         "",
@@ -86,6 +107,13 @@ def render_markdown(result: dict) -> str:
         f"on seen pool problems vs {100 * diag['ideal_at_trained_recipe_eval']:.1f} on evaluation; trained students "
         f"{_percents(diag['trained_seen_pass'])} on seen pool problems vs "
         f"{_percents(s['eval'] for s in result['bases'][0]['d']['per_seed'])} on evaluation.",
+        "",
+        f"Evaluation regime (first base): the ideal student's selected setting is T_eval "
+        f"{diag['ideal_at_trained_recipe_setting']['T']}, top-k {diag['ideal_at_trained_recipe_setting']['top_k']}, "
+        f"top-p {diag['ideal_at_trained_recipe_setting']['top_p']}; the trained students at that setting pass "
+        f"{_percents(diag['students_at_ideal_setting'])}, and the ideal student at each trained student's own selected "
+        f"setting passes {_percents(diag['ideal_at_student_settings'])}. Trained students with a decoder free to "
+        f"reorder its operators (b-style): {_percents(s['any_order']['eval'] for s in result['bases'][0]['d']['per_seed'])}.",
         "",
         "![positive control](positive_control.png)",
         "",

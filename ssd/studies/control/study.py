@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from theory.ssd import SSDRecipe
+from ssd.cache import Stage, atomic_write_json, config_hash
 from ssd.records import Problem
 from ssd.runtime import host_info
 from ssd.studies.control import benchmark
@@ -31,6 +32,7 @@ from ssd.studies.control.benchmark import Design
 from ssd.studies.control.diagnostics import (
     calibration, fit_summary, generator_probabilities, position_probabilities,
 )
+from ssd.studies.control.exact import sweep
 from ssd.studies.control.models import (
     ModelSpec, TrainRecipe, model_table, synthesize, train_base, train_student,
 )
@@ -125,6 +127,8 @@ def bootstrap_gain(gains: list[np.ndarray], reps: int, seed: int = 0) -> tuple[f
 
 
 def _paired_ratio(measured: list[np.ndarray], predicted: list[np.ndarray], reps: int, seed: int = 0) -> dict:
+    """measured / predicted mean gain with a paired two-level bootstrap interval; None where the predicted gain
+    is not positive (the ratio is then undefined)."""
     rng = np.random.default_rng(seed)
     ratios = []
     for _ in range(reps):
@@ -134,9 +138,12 @@ def _paired_ratio(measured: list[np.ndarray], predicted: list[np.ndarray], reps:
             idx = rng.integers(len(measured[b]), size=len(measured[b]))
             m.append(measured[b][idx].mean())
             p.append(predicted[b][idx].mean())
-        ratios.append(np.mean(m) / np.mean(p) if np.mean(p) > 0 else np.nan)
-    value = np.mean([g.mean() for g in measured]) / np.mean([g.mean() for g in predicted])
-    return {"value": float(value), "ci": [float(np.nanquantile(ratios, 0.025)), float(np.nanquantile(ratios, 0.975))]}
+        if np.mean(p) > 0:
+            ratios.append(np.mean(m) / np.mean(p))
+    pred = np.mean([g.mean() for g in predicted])
+    value = float(np.mean([g.mean() for g in measured]) / pred) if pred > 0 else None
+    ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))] if ratios else None
+    return {"value": value, "ci": ci}
 
 
 class _Tables:
@@ -180,10 +187,29 @@ def synthesis_stats(samples: Path, problems: dict[str, Problem]) -> dict:
             "fork_popular_share": forks_popular / n, "samples": n}
 
 
+def _analysis_source_hash() -> str:
+    """A hash of the code the result depends on beyond the model stages (this package and theory/)."""
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + sorted((here.parents[2] / "theory").glob("*.py"))
+    return config_hash([f.read_text(encoding="utf-8") for f in files], length=16)
+
+
 def run_control(cfg: ControlConfig, root: str | Path) -> dict:
-    """The positive control; see the module docstring. Returns the `positive_control` summary object."""
-    t0 = time.time()
+    """The positive control; see the module docstring. Returns the `positive_control` summary object; the whole
+    result is itself a stage (keyed by the config and the analysis code), so a re-run only reads."""
     root = Path(root)
+    stage = Stage(root, "control-result", dataclasses.asdict(cfg), {"code": _analysis_source_hash()})
+    if stage.complete:
+        return json.loads((stage.dir / "result.json").read_text(encoding="utf-8"))
+    result = _run(cfg, root)
+    with stage:
+        atomic_write_json(stage.dir / "result.json", result)
+        stage.finish({"wall_seconds_run": result["wall_seconds"]})
+    return result
+
+
+def _run(cfg: ControlConfig, root: Path) -> dict:
+    t0 = time.time()
     problems = benchmark.generate(cfg.counts, seed=cfg.benchmark_seed)
     pool = problems["pool"]
     pool_by_id = {p.id: p for p in pool}
@@ -240,7 +266,7 @@ def run_control(cfg: ControlConfig, root: str | Path) -> dict:
                          "fit_seen": fit_summary(st["seen/fragile"], sets["seen/fragile"], token_of),
                          "seen_pass": float(select_decode(st["val/fragile"], st["seen/fragile"],
                                                           cfg.decode)["eval"]),
-                         "synthesis": synthesis_stats(samples, pool_by_id)})
+                         "synthesis": synthesis_stats(samples, pool_by_id), "table": st["eval/fragile"]})
         d_per_problem = np.mean([r["fragile"]["eval_per_problem"] for r in runs], axis=0)
         d_benign = np.mean([r["benign"]["eval_per_problem"] for r in runs], axis=0)
         predicted.append(base["c"]["best"]["eval_per_problem"] - base["a"]["eval_per_problem"])
@@ -250,6 +276,7 @@ def run_control(cfg: ControlConfig, root: str | Path) -> dict:
         predicted_benign.append(ideal_benign["eval_per_problem"] - base["a_benign"]["eval_per_problem"])
         measured_benign.append(d_benign - base["a_benign"]["eval_per_problem"])
         ideal_at_trained = student_table(tables["eval/fragile"], recipe)
+        ideal_eval = recipe_result(tables["val/fragile"], tables["eval/fragile"], recipe, cfg.decode)
         ideal_seen = student_table(tables["seen/fragile"], recipe)
         base["d"] = {"eval": float(d_per_problem.mean()), "per_seed": [
             {"seed": r["seed"], "eval": r["fragile"]["eval"], "T": r["fragile"]["T"], "top_k": r["fragile"]["top_k"],
@@ -259,8 +286,11 @@ def run_control(cfg: ControlConfig, root: str | Path) -> dict:
             "base": fit_summary(tables["eval/fragile"], sets["eval/fragile"], token_of),
             "ideal_student": fit_summary(ideal_at_trained, sets["eval/fragile"], token_of),
             "ideal_student_seen": fit_summary(ideal_seen, sets["seen/fragile"], token_of),
-            "ideal_at_trained_recipe_eval": recipe_result(tables["val/fragile"], tables["eval/fragile"], recipe,
-                                                          cfg.decode)["eval"],
+            "ideal_at_trained_recipe_eval": ideal_eval["eval"],
+            "ideal_at_trained_recipe_setting": {k: ideal_eval[k] for k in ("T", "top_k", "top_p")},
+            # the same exact evaluation with the settings swapped: is the loss in the evaluation regime?
+            "ideal_at_student_settings": [_at(ideal_at_trained, r["fragile"]) for r in runs],
+            "students_at_ideal_setting": [_at(r["table"], ideal_eval) for r in runs],
             "ideal_at_trained_recipe_seen": recipe_result(tables["val/fragile"], tables["seen/fragile"], recipe,
                                                           cfg.decode)["eval"],
             "trained_students": [r["fit"] for r in runs], "trained_students_seen": [r["fit_seen"] for r in runs],
@@ -305,6 +335,11 @@ def run_control(cfg: ControlConfig, root: str | Path) -> dict:
         "host": host_info(),
         "wall_seconds": round(time.time() - t0, 1),
     }
+
+
+def _at(table, setting: dict) -> float:
+    """Mean exact pass of `table` under one vLLM-order setting {T, top_k, top_p}."""
+    return float(sweep(table, "TKP", [setting["T"]], [setting["top_k"]], [setting["top_p"]]).mean())
 
 
 def _base_summary(base: dict) -> dict:
