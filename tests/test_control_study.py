@@ -67,3 +67,12 @@ def test_quick_control_rerun_reads_the_cache_and_renders(quick, tmp_path):
     assert run_control(cfg, root)["measured_gain"] == result["measured_gain"]
     assert "Positive control" in render_markdown(result)
     assert plot(result, tmp_path / "control.png").stat().st_size > 0
+
+
+def test_an_impossible_design_names_the_file_and_the_dotted_key(tmp_path):
+    from ssd.config import ConfigError
+
+    path = tmp_path / "control.yaml"
+    path.write_text("design: {lock_error: 1.5}\n")
+    with pytest.raises(ConfigError, match=r"control.yaml: design.lock_error: expected a value in \(0, 1\)"):
+        load_config(path, ControlConfig)

@@ -22,7 +22,7 @@ Guarantees:
 - Splits (pretrain, pool, val, eval) are disjoint: a key's split is a pure function of a hash of the key.
 - Expected outputs come from pure reference semantics of the lines (`LINE_SEMANTICS`), never from running code;
   the test inputs are chosen so that every wrong line (each lock distractor, each junk fork line, the popular
-  line of a fragile kind) changes some expected output, by the same pure semantics. `verify_by_execution`
+  line of a fragile kind) changes some expected output, by the same pure semantics. checks.verify_by_execution
   confirms this in the sandbox.
 Does not: execute generated code outside the sandbox, or claim these are the only correct programs.
 """
@@ -36,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 
+from ssd.config import ConfigError
 from ssd.records import Problem
 
 SOURCE = "positive-control"
@@ -147,15 +148,15 @@ class Design:
     fork_junk_ratio: float = 0.85
     order_seed: int = 0
 
-    def __post_init__(self):
+    def validate(self) -> None:
         for name in ("lock_error", "fork_popular", "fork_correct"):
             if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a value in (0, 1), got {getattr(self, name)!r}")
+                raise ConfigError(f"{name}: expected a value in (0, 1), got {getattr(self, name)!r}")
         if self.fork_popular + self.fork_correct >= 1:
-            raise ValueError("fork_popular + fork_correct: expected < 1 (the junk tail needs mass)")
+            raise ConfigError("fork_correct: expected fork_popular + fork_correct < 1 (the junk tail needs mass)")
         for name in ("lock_tail_ratio", "fork_correct_ratio", "fork_junk_ratio"):
             if not 0 < getattr(self, name) <= 1:
-                raise ValueError(f"{name}: expected a value in (0, 1], got {getattr(self, name)!r}")
+                raise ConfigError(f"{name}: expected a value in (0, 1], got {getattr(self, name)!r}")
 
 
 def _geometric(n: int, ratio: float, total: float) -> np.ndarray:

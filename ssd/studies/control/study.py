@@ -25,6 +25,7 @@ import numpy as np
 
 from theory.ssd import SSDRecipe
 from ssd.cache import Stage, atomic_write_json, config_hash
+from ssd.config import ConfigError
 from ssd.records import Problem
 from ssd.runtime import host_info
 from ssd.studies.control import benchmark
@@ -71,8 +72,6 @@ class ControlConfig:
     bootstrap: int = 2000
 
     def validate(self) -> None:
-        from ssd.config import ConfigError  # noqa: PLC0415
-
         if len(self.base_seeds) < 1 or len(self.ssd_seeds) < 1:
             raise ConfigError("base_seeds, ssd_seeds: expected at least one seed each")
         missing = sorted(set(benchmark.SPLITS) - set(self.counts))
