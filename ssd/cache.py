@@ -191,8 +191,14 @@ def model_identity(model: str | Path) -> str:
         return f"hub:{model}"
     for parent in (path, *list(path.parents)[:2]):
         if parent.is_dir() and is_complete(parent):
-            return f"stage:{parent.name}/{path.relative_to(parent)}"
+            return stage_output_identity(parent.name, str(path.relative_to(parent)))
     return f"local:{fingerprint(path)}"
+
+
+def stage_output_identity(stage_folder: str, relative: str) -> str:
+    """The `model_identity` of `relative` inside the complete stage folder named `stage_folder`, known before
+    the stage runs (the dry run keys later stages with it)."""
+    return f"stage:{stage_folder}/{relative}"
 
 
 def problems_identity(problems: Mapping[str, Problem]) -> str:

@@ -9,6 +9,7 @@ from ssd.cache import model_identity
 from ssd.config import ConfigError, DecodingConfig
 from ssd.experiment import steps
 from ssd.experiment.config import load_experiment
+from ssd.experiment.estimate import dry_run
 from ssd.studies.paper import run_paper
 from ssd.generation import Backend, Completion
 from ssd.data.problems import write_problems
@@ -93,6 +94,20 @@ def test_every_stage_folder_is_complete(world, first_run):
     names = stage_dirs(root)
     assert {n.split("-")[0] for n in names} == {"eval", "verdicts", "ssd", "sft"}
     assert all(json.loads((root / "runs" / n / "manifest.json").read_text())["complete"] for n in names)
+
+
+def test_dry_run_stage_keys_are_the_folders_the_run_created(world, first_run):
+    root, _ = world
+    cfg, results = first_run
+    report = dry_run(cfg, root=root / "runs")
+    bench = results["benchmarks"]["bench"]
+    arms = [bench["base"], bench["ssd"], *bench["ssd_by_step"].values()]
+    created = [Path(results["stages"][name]).name for name in ("ssd_samples", "sft_data")]
+    created += [Path(results["stages"]["sft"]).parent.name]
+    created += [Path(arm[key]).name for arm in arms for key in ("samples_stage", "verdicts_stage")]
+    planned = [name for cost in report["stages"].values() for name in cost["stages"]]
+    assert report["stage_keys_exact"] and sorted(planned) == sorted(created)
+    assert set(planned) <= set(stage_dirs(root))
 
 
 def test_contaminated_pool_prompt_is_not_synthesized(first_run):

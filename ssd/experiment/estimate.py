@@ -18,11 +18,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ssd.cache import config_hash
+from ssd.cache import config_hash, model_identity, problems_identity, stage_output_identity
 from ssd.config import resolved
-from ssd.data import load_benchmark
+from ssd.data import load_benchmark, load_prompt_pool, resolve_path
 from ssd.experiment.config import BenchmarkSpec, ExperimentConfig, GPUSpec, ModelSpec, sft_recipe
+from ssd.experiment.steps import (
+    TRAIN_FILE, generation_stage, grading_stage, load_tokenizer, selection_stage, sft_stage,
+)
 from ssd.generation import make_backend
+from ssd.generation.sampling import rendered_prompts_key
+from ssd.records import Problem
+from ssd.sft import CHECKPOINT_PREFIX, FINAL_DIR
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 GB = 1e9
@@ -99,40 +105,90 @@ def _benchmark_source(spec: BenchmarkSpec, base_dir: Path | None) -> dict[str, A
     return info
 
 
-def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int,
-                sft_steps: int, sft_batch: int, max_seq_len: int) -> dict[str, dict[str, Any]]:
-    """Tokens and GPU-hours of each stage, keyed by a stage identity shared with identical stages elsewhere."""
+def _local_model(cfg: ExperimentConfig, base_dir: Path | None) -> Path | None:
+    local = resolve_path(cfg.model.source, base_dir)
+    return local if local.exists() else None
+
+
+def planned_stages(cfg: ExperimentConfig, root: str | Path, base_dir: Path | None) -> tuple[dict[str, list[str]], bool]:
+    """The stage folder names each planned step will create under `root`, computed by the steps' own stage-key
+    functions (`ssd.experiment.steps`), so they are the folders the run creates; and whether they are exact.
+    They are exact when the benchmarks, the prompt pool and the model's tokenizer are local (the keys hash the
+    rendered prompts and the problems); otherwise stand-in identities of the config take their place."""
+    plan, local_model = cfg.plan(), _local_model(cfg, base_dir)
+    model_id = model_identity(local_model) if local_model else f"hub:{cfg.model.source}"
+    tokenizer = load_tokenizer(local_model) if local_model else None
+    present = lambda path: resolve_path(path, base_dir).exists()  # noqa: E731
+    benchmarks = {b.name: load_benchmark(b, base_dir) if b.kind == "humaneval" or present(b.path) else None
+                  for b in cfg.benchmarks}
+    pool = None
+    if "synthesis" in plan and present(cfg.prompt_pool.path) and all(p is not None for p in benchmarks.values()):
+        pool = load_prompt_pool(cfg.prompt_pool, base_dir, exclude=[p for ps in benchmarks.values() for p in ps.values()])
+    exact = (tokenizer is not None and all(p is not None for p in benchmarks.values())
+             and ("synthesis" not in plan or pool is not None))
+
+    def identities(problems: dict[str, Problem] | None, stand_in: Any) -> tuple[str, str]:
+        if problems is None or tokenizer is None:
+            key = config_hash({"not local": stand_in, "prompt_style": cfg.prompt_style}, length=64)
+            return key, key[:16]
+        return (rendered_prompts_key(list(problems.values()), cfg.prompt_style, tokenizer, cfg.chat_template_kwargs),
+                problems_identity(problems))
+
+    def evaluations(model: str, decoding: Any) -> list[str]:
+        names = []
+        for spec in cfg.benchmarks:
+            prompts_id, problems_id = identities(benchmarks[spec.name], resolved(spec))
+            generation = generation_stage(root, "eval-generate", model, decoding, cfg.prompt_style, cfg.backend,
+                                          cfg.backend_options, prompts_id, problems_id)
+            names += [generation.dir.name, grading_stage(root, generation.dir.name, problems_id, cfg.semantics).dir.name]
+        return names
+
+    stages: dict[str, list[str]] = {}
+    if "base_eval" in plan:
+        stages["base_eval"] = evaluations(model_id, cfg.eval_decoding("base"))
+    if "synthesis" in plan:
+        prompts_id, problems_id = identities(pool, resolved(cfg.prompt_pool))
+        synthesis = generation_stage(root, "ssd-samples", model_id, cfg.synthesis(), cfg.prompt_style, cfg.backend,
+                                     cfg.backend_options, prompts_id, problems_id)
+        stages["synthesis"] = [synthesis.dir.name]
+    if "sft" in plan:
+        selection = selection_stage(root, synthesis.dir.name, cfg.sample_filter)
+        sft = sft_stage(root, sft_recipe(cfg), model_id, stage_output_identity(selection.dir.name, TRAIN_FILE))
+        stages["sft"] = [selection.dir.name, sft.dir.name]
+    if "ssd_eval" in plan:
+        students = [FINAL_DIR, *(f"{CHECKPOINT_PREFIX}{step}" for step in cfg.ssd_eval_checkpoints)]
+        stages["ssd_eval"] = [name for student in students for name in
+                              evaluations(stage_output_identity(sft.dir.name, student), cfg.eval_decoding("ssd"))]
+    return stages, exact
+
+
+def stage_costs(cfg: ExperimentConfig, sizes: dict[str, int], pool_size: int, sft_steps: int, sft_batch: int,
+                max_seq_len: int, stages: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Tokens and GPU-hours of each planned step, keyed by its stage folders (`planned_stages`), so identical
+    stages of different sweep points are one cost."""
     e, m, g = cfg.estimate, cfg.model, cfg.gpus
-    model = {"model": m.source}
-    synth_key = config_hash({**model, "decoding": resolved(cfg.synthesis()), "pool": resolved(cfg.prompt_pool),
-                             "style": cfg.prompt_style})
-    sft_key = config_hash({"synthesis": synth_key, "sft": cfg.sft, "seed": cfg.seed})
     eval_problems = sum(sizes.values()) * cfg.n_eval_samples
 
-    def generation(key: str, n_sequences: int) -> dict[str, Any]:
+    def generation(step: str, n_sequences: int) -> dict[str, Any]:
         tokens = n_sequences * e.mean_completion_tokens
-        return {"key": key, "generate_tokens": tokens, "gpus": cfg.tensor_parallel,
-                "gpu_hours": tokens / e.decode_tokens_per_gpu_second / 3600}
+        return {"key": "+".join(stages[step]), "stages": stages[step], "generate_tokens": tokens,
+                "gpus": cfg.tensor_parallel, "gpu_hours": tokens / e.decode_tokens_per_gpu_second / 3600}
 
     costs: dict[str, dict[str, Any]] = {}
-    benches = [resolved(b) for b in cfg.benchmarks]
-    plan = cfg.plan()
-    if "base_eval" in plan:
-        key = config_hash({**model, "decoding": resolved(cfg.eval_decoding("base")), "benchmarks": benches})
-        costs["base_eval"] = generation(key, eval_problems)
-    if "synthesis" in plan:
-        costs["synthesis"] = generation(synth_key, pool_size)
-    if "sft" in plan:
+    if "base_eval" in stages:
+        costs["base_eval"] = generation("base_eval", eval_problems)
+    if "synthesis" in stages:
+        costs["synthesis"] = generation("synthesis", pool_size)
+    if "sft" in stages:
         seq_len = min(e.mean_prompt_tokens + e.mean_completion_tokens, max_seq_len)
         tokens = sft_steps * sft_batch * seq_len
         flops = tokens * training_flops_per_token(m, seq_len)
-        costs["sft"] = {"key": sft_key, "train_tokens": tokens, "train_flops": flops, "gpus": g.count,
+        costs["sft"] = {"key": "+".join(stages["sft"]), "stages": stages["sft"], "train_tokens": tokens,
+                        "train_flops": flops, "gpus": g.count,
                         "gpu_hours": flops / (g.bf16_tflops * 1e12 * e.train_mfu) / 3600}
-    if "ssd_eval" in plan:
+    if "ssd_eval" in stages:
         n_checkpoints = 1 + len(set(cfg.ssd_eval_checkpoints) - {sft_steps})
-        key = config_hash({"sft": sft_key, "decoding": resolved(cfg.eval_decoding("ssd")), "benchmarks": benches,
-                           "checkpoints": sorted(cfg.ssd_eval_checkpoints)})
-        costs["ssd_eval"] = generation(key, eval_problems * n_checkpoints)
+        costs["ssd_eval"] = generation("ssd_eval", eval_problems * n_checkpoints)
     return costs
 
 
@@ -166,8 +222,9 @@ def backend_option_problems(cfg: ExperimentConfig) -> list[str]:
             for key in cfg.backend_options if key not in accepted]
 
 
-def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, Any]:
-    """Resolve everything without weights; see the module docstring. `base_dir` resolves relative paths."""
+def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None, root: str | Path = "runs") -> dict[str, Any]:
+    """Resolve everything without weights; see the module docstring. `base_dir` resolves relative paths; `root`
+    is the stage cache the run would use (the stage keys are folder names under it)."""
     sft_steps, sft_batch, max_seq_len = _sft_shape(cfg)
     problems: list[str] = []
     benchmarks = [_benchmark_source(b, base_dir) for b in cfg.benchmarks]
@@ -187,7 +244,8 @@ def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, An
     problems += [f"GPU memory ({what}): {c.get('total_gb_per_gpu', c.get('weights_gb_per_gpu'))} GB per GPU "
                  f"needed, {c['budget_gb']} GB available on {cfg.gpus.count}x {cfg.gpus.name}"
                  for what, c in memory.items() if not c["ok"]]
-    costs = stage_costs(cfg, sizes, pool_size, sft_steps, sft_batch, max_seq_len)
+    stages, exact = planned_stages(cfg, root, base_dir)
+    costs = stage_costs(cfg, sizes, pool_size, sft_steps, sft_batch, max_seq_len, stages)
     return {
         "experiment": cfg.name,
         "ok": not problems,
@@ -202,6 +260,7 @@ def dry_run(cfg: ExperimentConfig, base_dir: Path | None = None) -> dict[str, An
         "gpus": resolved(cfg.gpus),
         "memory": memory,
         "stages": costs,
+        "stage_keys_exact": exact,
         "totals": totals(costs.values(), cfg.gpus),
         "assumptions": resolved(cfg.estimate),
     }
@@ -255,6 +314,8 @@ def format_dry_run(report: dict[str, Any]) -> str:
         for stage, c in report["stages"].items():
             tokens = c.get("generate_tokens", c.get("train_tokens"))
             lines.append(f"  {stage}: {tokens:,} tokens, {c['gpu_hours']:.1f} GPU-hours")
+        lines.append("  stage keys: " + ("exact (data and the model's tokenizer are local)" if report["stage_keys_exact"]
+                                        else "provisional until the data and the model's tokenizer are local"))
     else:
         lines.append(f"  {report['distinct_stages']} distinct stages")
         lines += [f"  fetch: {command}" for command in report["fetch"]]

@@ -31,7 +31,9 @@ from ssd.generation.sampling import generate_samples, read_shards, rendered_prom
 from ssd.grading import grade_distinct_programs
 from ssd.metrics import summarize
 from ssd.records import Problem, Sample, Verdict, read_jsonl, write_jsonl
-from ssd.sft import SFTConfig, SFTRecipe, train
+from ssd.sft import CHECKPOINT_PREFIX, SFTConfig, SFTRecipe, train
+
+TRAIN_FILE = "train.jsonl"  # the SFT data inside a selection stage
 
 
 @dataclasses.dataclass
@@ -84,7 +86,7 @@ def generate(
     """
     problems = as_problem_dict(problems)
     options = dict(backend_options or {})
-    tokenizer = backend.tokenizer if not isinstance(backend, str) else _load_tokenizer(model)
+    tokenizer = backend.tokenizer if not isinstance(backend, str) else load_tokenizer(model)
     stage = generation_stage(root, stage_name, model_identity(model), decoding, prompt_style, _backend_name(backend),
                              options, rendered_prompts_key(list(problems.values()), prompt_style, tokenizer,
                                                            dict(template_kwargs or {})),
@@ -113,7 +115,7 @@ def generation_stage(root: str | Path, stage_name: str, model_id: str, decoding:
     return Stage(root, stage_name, config, inputs={"problems": problems_id})
 
 
-def _load_tokenizer(model: str | Path) -> Any:
+def load_tokenizer(model: str | Path) -> Any:
     from transformers import AutoTokenizer  # noqa: PLC0415 - heavy; only when no backend was given
 
     return AutoTokenizer.from_pretrained(str(model))
@@ -221,8 +223,8 @@ def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", 
     samples_dir = Path(samples_dir)
     if not is_complete(samples_dir):
         raise ConfigError(f"{samples_dir}: not a complete synthesis stage")
-    stage = Stage(root, "sft-data", {"sample_filter": sample_filter}, inputs={"samples": samples_dir.name})
-    path = stage.dir / "train.jsonl"
+    stage = selection_stage(root, samples_dir.name, sample_filter)
+    path = stage.dir / TRAIN_FILE
     if not stage.complete:
         with stage:
             kept, report = select_samples(read_samples(samples_dir), sample_filter)
@@ -233,13 +235,22 @@ def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", 
     return path
 
 
+def selection_stage(root: str | Path, samples_stage: str, sample_filter: str) -> Stage:
+    """The stage of `select_training_data` on the synthesis stage folder named `samples_stage`."""
+    return Stage(root, "sft-data", {"sample_filter": sample_filter}, inputs={"samples": samples_stage})
+
+
+def sft_stage(root: str | Path, recipe: SFTRecipe, model_id: str, data_id: str) -> Stage:
+    """The stage of `finetune`: keyed by the recipe's identity and the model and data identities."""
+    return Stage(root, "sft", recipe.identity(), inputs={"model": model_id, "data": data_id})
+
+
 def finetune(model: str | Path, data: str | Path, recipe: SFTRecipe, *, root: str | Path = "runs",
              launcher: Iterable[str] = ()) -> Path:
     """Plain SFT (Eq. 2) of `model` on `data` with `recipe`; returns the final checkpoint. With a `launcher`
     (e.g. `accelerate launch --config_file X --num_processes 8`) the distributed engine runs as
     `<launcher> -m ssd.cli train`, one process per GPU."""
-    stage = Stage(root, "sft", recipe.identity(),
-                  inputs={"model": model_identity(model), "data": model_identity(data)})
+    stage = sft_stage(root, recipe, model_identity(model), model_identity(data))
     launcher = list(launcher)
     if not launcher:
         return Path(train(recipe, model, data, stage.dir))  # writes the manifest; a complete run is returned as is
@@ -257,7 +268,7 @@ def finetune(model: str | Path, data: str | Path, recipe: SFTRecipe, *, root: st
 
 def intermediate_checkpoint(final: str | Path, step: int) -> Path:
     """The Hugging Face folder that SFT saved at `step` (`save_every`), beside the final model."""
-    path = Path(final).parent / f"checkpoint-{step}"
+    path = Path(final).parent / f"{CHECKPOINT_PREFIX}{step}"
     if not path.is_dir():
         raise ConfigError(f"ssd_eval_checkpoints: no checkpoint for step {step} at {path}")
     return path

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ssd.sft.config import LoraSettings, SFTConfig, SFTRecipe
+from ssd.sft.config import CHECKPOINT_PREFIX, FINAL_DIR, LoraSettings, SFTConfig, SFTRecipe
 
-__all__ = ["LoraSettings", "SFTConfig", "SFTRecipe", "train", "train_config"]
+__all__ = ["CHECKPOINT_PREFIX", "FINAL_DIR", "LoraSettings", "SFTConfig", "SFTRecipe", "train", "train_config"]
 
 
 def train(recipe: SFTRecipe, model: str | os.PathLike, data: str | os.PathLike | list[str],

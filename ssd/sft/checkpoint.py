@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PREFIX = "checkpoint-"
+from ssd.sft.config import CHECKPOINT_PREFIX
+
+PREFIX = CHECKPOINT_PREFIX
 STATE_FILE = "trainer_state.json"
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from ssd.config import ConfigError
 
 ENGINES = ("loop", "distributed")
+FINAL_DIR = "final"  # the final checkpoint: <output_dir>/final
+CHECKPOINT_PREFIX = "checkpoint-"  # intermediate checkpoints: <output_dir>/checkpoint-<step>
 LOSS_ON = ("completion", "all")
 OVERLONG = ("drop", "truncate", "error")
 REPORT_TO = ("tensorboard", "wandb")

@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import Sampler
 
 from ssd.sft import checkpoint
-from ssd.sft.config import SFTConfig
+from ssd.sft.config import FINAL_DIR, SFTConfig
 from ssd.sft.data import collate, example_order, length_sorted_steps, pad_id
 from ssd.sft.modeling import decay_parameter_names, load_model, save_final
 from ssd.sft.progress import StepLogger
@@ -147,7 +147,7 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     trainer.remove_callback(PrinterCallback)  # the StepLogger reports progress
     resume = checkpoint.latest_checkpoint(output_dir)
     trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
-    final = output_dir / "final"
+    final = output_dir / FINAL_DIR
     if cfg.lora is None:
         trainer.save_model(str(final))
         if trainer.is_world_process_zero():

@@ -25,7 +25,7 @@ import torch
 
 from ssd.runtime import default_device
 from ssd.sft import checkpoint
-from ssd.sft.config import SFTConfig
+from ssd.sft.config import FINAL_DIR, SFTConfig
 from ssd.sft.data import collate, example_order, length_sorted_steps, loss_tokens, pad_id
 from ssd.sft.modeling import OutputLayer, load_model, nll_sum, parameter_groups, save_final
 from ssd.sft.progress import StepLogger
@@ -95,4 +95,4 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
         if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < total_steps:
             checkpoint.save_checkpoint(output_dir, step + 1, model, tokenizer, optimizer, scheduler)
     logger.close()
-    return save_final(model, tokenizer, output_dir / "final")
+    return save_final(model, tokenizer, output_dir / FINAL_DIR)

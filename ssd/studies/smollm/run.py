@@ -25,6 +25,7 @@ from ssd.data import find_contaminated, load_humaneval, load_prompt_pool
 from ssd.experiment.config import sft_recipe
 from ssd.experiment.report import write_results
 from ssd.experiment.run import Arm, RunConfig, SSDRecipe, StageClock, hms, run_experiment, stage_plan
+from ssd.experiment.steps import TRAIN_FILE
 from ssd.metrics import paired_comparison
 from ssd.records import Problem
 from ssd.studies.smollm.config import SmolLMConfig, arm_decoding, humaneval_subset
@@ -123,7 +124,7 @@ def run(cfg: SmolLMConfig, *, model_dir: Path, root: Path, results_root: Path, o
         "model": str(model_dir), "benchmark": {"name": "humaneval", "problems": sorted(problems)},
         "prompt_pool": {"path": exp.prompt_pool.path, "n_prompts": len(pool), "humaneval_matches": 0,
                         "ssd_samples_stage": str(stages.get("ssd_samples", "")),
-                        "sft_data": str(stages["sft_data"] / "train.jsonl") if "sft_data" in stages else ""},
+                        "sft_data": str(stages["sft_data"] / TRAIN_FILE) if "sft_data" in stages else ""},
         "sft_checkpoint": str(ssd_arm.model), "sft_checkpoint_given": ssd_checkpoint is not None,
         "arms": {label: {"decoding": resolved(next(iter(outcome[label].arm.decodings.values()))),
                          "summary": evaluation.summary, "samples_stage": str(evaluation.samples_dir)}
