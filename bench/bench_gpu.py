@@ -1,8 +1,8 @@
 """GPU throughput: SFT tokens/s and MFU in bf16, and generation tokens/s, for Qwen3-shaped models.
 
 Run on one GPU from the tree: `PYTHONPATH=. python -m bench.bench_gpu` (`make bench-gpu`); it writes
-bench/results/gpu.json, and refuses that path when no GPU is present. `--tiny` runs the same code on a
-tiny model and short sequences (CPU: the test, `tests/test_bench_gpu.py`; give `--out`).
+bench/results/gpu.json (a run without a GPU, or with `--tiny`, is refused that path). `--tiny` runs the same
+code on a tiny model and short sequences (the test, `tests/test_bench_gpu.py`, on CPU; give `--out`).
 
 Models are built from a config with random weights (no hub, no network, no weights on disk): the shapes of
 Qwen3-0.6B, 1.7B and 4B (vocabulary 151,936, tied embeddings, GQA with 8 KV heads of 128), with no EOS id
@@ -21,8 +21,8 @@ the device (`random_weights`), and the engines' final save is skipped (a 4B fp32
     Times are the engines' own per-step log (`train_log.jsonl`, wall time at each optimizer step's end, after
     a loss `.item()` that waits for the GPU); the first `WARMUP_STEPS` steps are excluded.
 (b) generation with the transformers backend (`ssd.generation`, bf16 on GPU) at batch 1, 32 and 256:
-    PROMPT_TOKENS-token prompts, paper-style sampling (T 0.7, top-k 20, top-p 0.8), tokens/s of generated
-    tokens over the wall time of `Backend.generate`, after one warm-up call.
+    128-token prompts, 128 new tokens each, paper-style sampling (T 0.7, top-k 20, top-p 0.8): tokens/s of
+    generated tokens over the wall time of one `Backend.generate` call, 3 calls after a warm-up call.
 (c) the same with vLLM (`load_format="dummy"`: random weights) when `import vllm` works; else skipped with
     the import error as the reason.
 
@@ -38,8 +38,9 @@ FLOPs (model FLOPs, the PaLM convention, Chowdhery et al. 2022, App. B; also tor
     PEAK_BF16_TFLOPS by device name (an unknown device needs `--peak-tflops`). Every input of the formula is
     written into the JSON next to the result, so MFU can be recomputed from it.
 
-Budget: the whole run stops starting new cases after `--time-limit-s` (default 450 s; < 8 minutes on an
-H200 with start-up), in the order 1.7B at 4,096 first (the target: MFU >= 35%), then the others. A case
+Budget: no case starts after `--time-limit-s` (default 450 s; < 8 minutes on an H200 with start-up), and
+each part has its share (PARTS: loop 35%, fsdp 30%, transformers 25%, vLLM 10%; time a part leaves unused
+passes to the next). SFT cases run 1.7B at 4,096 first (the target: MFU >= 35%), then the others. A case
 that would not fit memory (16 bytes per parameter for fp32 weights, gradients and AdamW states, over 90% of
 the GPU) or the remaining time is skipped with the reason. An error in a case (out of memory included) is
 recorded in its record with a traceback tail and the run goes on; the exit status is then 1.
@@ -87,6 +88,7 @@ TINY_MODELS = {"tiny": {**QWEN3, "vocab_size": 512, "hidden_size": 64, "intermed
 WARMUP_STEPS = 1
 PROFILE_BELOW = 0.35
 MEMORY_FRACTION = 0.9
+PARTS = {"loop": 0.35, "fsdp": 0.30, "transformers": 0.25, "vllm": 0.10}  # shares of the time limit, in order
 
 
 @dataclasses.dataclass(frozen=True)
@@ -434,9 +436,6 @@ def fsdp_cases(plan: Plan, work: Path, device: str, peak: float, deadline: float
     launch = "accelerate launch, experiments/sft/accelerate/fsdp_1node.yaml, 1 process" if launcher else \
         "one plain process (no launcher: CPU)"
     return [{**r, "launcher": launch} for r in results]
-
-
-PARTS = {"loop": 0.35, "fsdp": 0.30, "transformers": 0.25, "vllm": 0.10}  # shares of the time limit, in order
 
 
 def main(argv: list[str] | None = None) -> int:
