@@ -13,6 +13,9 @@ Guarantees:
   repetition resamples the bases, then the problems within each drawn base, so the interval carries the
   base-to-base variance as well as the problem sampling. A statistic of several columns (e.g. a ratio of two
   gains measured on the same problems) resamples the same rows for every column.
+- `paired_comparison_over_bases(runs_a, runs_b, problems, k)` is `paired_comparison` for several bases (run a
+  and run b of each base on the same problems): the arms' pass@k and their difference, each averaged over bases
+  with a two-level interval, and a sign test on the per-problem differences averaged over bases.
 
 Does not: weight problems (each counts once), correct for multiple comparisons, or model grading noise.
 """
@@ -63,7 +66,7 @@ def per_problem_counts(verdicts: Iterable[Verdict], problems: dict[str, Problem]
     return {pid: (n, c) for pid, (n, c) in counts.items()}
 
 
-def _per_problem_scores(counts: dict[str, tuple[int, int]], k: int) -> dict[str, float]:
+def per_problem_scores(counts: dict[str, tuple[int, int]], k: int) -> dict[str, float]:
     short = [pid for pid, (n, _) in counts.items() if n < k]
     if short:
         n = counts[short[0]][0]
@@ -96,7 +99,7 @@ def summarize(verdicts: Iterable[Verdict], problems: dict[str, Problem], ks: Seq
         groups[problems[pid].difficulty or "unknown"].append(pid)
     result: dict[str, Any] = {"pass_at_k": {}, "by_difficulty": {}}
     for k in ks:
-        scores = _per_problem_scores(counts, k)
+        scores = per_problem_scores(counts, k)
         result["pass_at_k"][f"pass@{k}"] = _estimate(list(scores.values()), n_boot, seed)
         for difficulty, pids in sorted(groups.items()):
             estimate = _estimate([scores[p] for p in pids], n_boot, seed)
@@ -116,14 +119,29 @@ def run_health(verdicts: Sequence[Verdict], samples: Iterable[Sample] | None = N
         "harness_error_rate": status_counts["harness_error"] / total if total else 0.0,
     }
     if samples is not None:
-        samples = list(samples)
-        lengths = [s.n_completion_tokens for s in samples]
-        health["n_samples"] = len(samples)
-        health["max_token_hit_rate"] = (sum(s.finish_reason == "length" for s in samples) / len(samples)
-                                        if samples else 0.0)
-        health["eos_rate"] = sum(s.finish_reason == "stop" for s in samples) / len(samples) if samples else 0.0
-        health["mean_completion_tokens"] = float(np.mean(lengths)) if lengths else 0.0
+        health.update(sample_health(list(samples)))
     return health
+
+
+def sample_health(samples: Sequence[Sample]) -> dict[str, Any]:
+    """Decoding health of samples, as fractions of all samples: EOS, max-token hits, empty completions, and the
+    completion length statistics (tokens)."""
+    n = len(samples)
+    if n == 0:
+        return {"n_samples": 0}
+    lengths = sorted(s.n_completion_tokens for s in samples)
+    return {
+        "n_samples": n,
+        "eos_rate": sum(s.finish_reason == "stop" for s in samples) / n,
+        "max_token_hit_rate": sum(s.finish_reason == "length" for s in samples) / n,
+        "empty_rate": sum(not s.completion.strip() for s in samples) / n,
+        "mean_completion_tokens": float(np.mean(lengths)),
+        "tokens_median": float(np.median(lengths)),
+        "tokens_p90": lengths[min(n - 1, int(0.9 * n))],
+        "tokens_min": lengths[0],
+        "tokens_max": lengths[-1],
+        "tokens_total": sum(lengths),
+    }
 
 
 def sign_test(n_better: int, n_worse: int) -> float:
@@ -138,8 +156,8 @@ def sign_test(n_better: int, n_worse: int) -> float:
 def paired_comparison(verdicts_a: Iterable[Verdict], verdicts_b: Iterable[Verdict], problems: dict[str, Problem],
                       k: int = 1, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Run b against run a on the same problems (e.g. a = base, b = SSD); see the module docstring."""
-    scores_a = _per_problem_scores(per_problem_counts(verdicts_a, problems), k)
-    scores_b = _per_problem_scores(per_problem_counts(verdicts_b, problems), k)
+    scores_a = per_problem_scores(per_problem_counts(verdicts_a, problems), k)
+    scores_b = per_problem_scores(per_problem_counts(verdicts_b, problems), k)
     ids = sorted(problems)
     diffs = np.array([scores_b[p] - scores_a[p] for p in ids])
     n_better, n_worse = int((diffs > 0).sum()), int((diffs < 0).sum())
@@ -185,3 +203,28 @@ def format_interval(estimate: Mapping[str, Any], signed: bool = False) -> str:
     value = estimate["value"] if "value" in estimate else estimate["delta"]
     lo, hi = estimate["ci"]
     return f"{number.format(100 * value)} [{number.format(100 * lo)}, {number.format(100 * hi)}]"
+
+
+def paired_comparison_over_bases(runs_a: Sequence[Iterable[Verdict]], runs_b: Sequence[Iterable[Verdict]],
+                                 problems: dict[str, Problem], k: int = 1, n_boot: int = 2000,
+                                 seed: int = 0) -> dict[str, Any]:
+    """Run b against run a of each base (`runs_a[i]`, `runs_b[i]` come from base i); see the module docstring."""
+    if len(runs_a) != len(runs_b) or not runs_a:
+        raise ValueError(f"expected one run a and one run b per base, got {len(runs_a)} and {len(runs_b)}")
+    ids = sorted(problems)
+    groups = []
+    for a, b in zip(runs_a, runs_b):
+        scores_a = per_problem_scores(per_problem_counts(a, problems), k)
+        scores_b = per_problem_scores(per_problem_counts(b, problems), k)
+        groups.append([[scores_a[p], scores_b[p]] for p in ids])
+    arm_a, arm_b, delta = (two_level_bootstrap(groups, n_boot, seed, statistic=f) for f in
+                           (lambda m: m[0], lambda m: m[1], lambda m: m[1] - m[0]))
+    mean_diffs = np.mean([[row[1] - row[0] for row in g] for g in groups], axis=0)
+    n_better, n_worse = int((mean_diffs > 0).sum()), int((mean_diffs < 0).sum())
+    return {
+        "k": k, "n_problems": len(ids), "n_bases": len(groups),
+        "a": {"value": arm_a["value"], "ci": arm_a["ci"]}, "b": {"value": arm_b["value"], "ci": arm_b["ci"]},
+        "delta": delta["value"], "ci": delta["ci"],
+        "n_better": n_better, "n_worse": n_worse, "n_tied": len(ids) - n_better - n_worse,
+        "p_value": sign_test(n_better, n_worse),
+    }

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssd.metrics import pass_at_k, paired_comparison, sign_test, summarize
-from ssd.records import Problem, Verdict
+from ssd.metrics import pass_at_k, paired_comparison, sample_health, sign_test, summarize
+from ssd.records import Problem, Sample, Verdict
 
 
 @given(st.integers(1, 60).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))))
@@ -118,3 +118,30 @@ def test_two_level_bootstrap_ratio_resamples_rows_jointly():
     assert ratio["ci"] == pytest.approx([0.5, 0.5])
     with pytest.raises(ValueError, match="at least one row"):
         two_level_bootstrap([[]])
+
+
+def test_sample_health_counts_rates_and_lengths():
+    def sample(text, reason, n):
+        return Sample(problem_id="p", sample_index=0, prompt="", completion=text, finish_reason=reason,
+                      n_completion_tokens=n, decoding={})
+    samples = [sample("```python\nx\n```", "stop", 10), sample("no code", "length", 30), sample("", "stop", 2),
+               sample("```python\ny\n```", "stop", 20)]
+    health = sample_health(samples)
+    assert (health["eos_rate"], health["max_token_hit_rate"], health["empty_rate"]) == (0.75, 0.25, 0.25)
+    assert (health["tokens_min"], health["tokens_max"], health["tokens_median"], health["tokens_total"]) == (
+        2, 30, 15, 62)
+    assert health["mean_completion_tokens"] == 15.5
+
+
+def test_paired_comparison_over_bases_of_one_base_matches_the_single_base_comparison():
+    from ssd.metrics import paired_comparison_over_bases
+
+    better = [Verdict(v.problem_id, v.sample_index, "passed", 1, 1, 0.0) for v in RUN]
+    single = paired_comparison(RUN, better, PROBLEMS, k=1, n_boot=300)
+    pooled = paired_comparison_over_bases([RUN], [better], PROBLEMS, k=1, n_boot=300)
+    assert pooled["delta"] == pytest.approx(single["delta"])
+    assert (pooled["n_better"], pooled["n_worse"], pooled["p_value"]) == (
+        single["n_better"], single["n_worse"], single["p_value"])
+    assert pooled["b"]["value"] == pytest.approx(1.0) and pooled["n_bases"] == 1
+    with pytest.raises(ValueError, match="one run a and one run b per base"):
+        paired_comparison_over_bases([RUN, RUN], [better], PROBLEMS)
