@@ -36,6 +36,15 @@ RESULT = Path(__file__).resolve().parent / "results" / "train.json"
 SPEC = {"hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
         "head_dim": 32, "intermediate_size": 384, "max_position_embeddings": 1024}
 
+ROWS = {  # row: (engine, dtype as configured)
+    "loop": ("ssd.sft torch loop", "fp32"),
+    "distributed": ("ssd.sft Trainer engine, one process", "fp32"),
+    "trl_fp32": ("trl.SFTTrainer, bf16=False", "fp32"),
+    "trl_default": ("trl.SFTTrainer, TRL's default precision", "TRL default"),
+}
+RATIOS = {"loop_vs_trl_fp32": ("loop", "trl_fp32"), "distributed_vs_trl_fp32": ("distributed", "trl_fp32"),
+          "loop_vs_distributed": ("loop", "distributed"), "loop_vs_trl_default": ("loop", "trl_default")}
+
 
 def sample_rows(n: int, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
@@ -117,16 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_json(args.out, result)
     print(json.dumps(result, indent=2))
     return 0
-
-
-ROWS = {  # row: (engine, dtype as configured)
-    "loop": ("ssd.sft torch loop", "fp32"),
-    "distributed": ("ssd.sft Trainer engine, one process", "fp32"),
-    "trl_fp32": ("trl.SFTTrainer, bf16=False", "fp32"),
-    "trl_default": ("trl.SFTTrainer, TRL's default precision", "TRL default"),
-}
-RATIOS = {"loop_vs_trl_fp32": ("loop", "trl_fp32"), "distributed_vs_trl_fp32": ("distributed", "trl_fp32"),
-          "loop_vs_distributed": ("loop", "distributed"), "loop_vs_trl_default": ("loop", "trl_default")}
 
 
 def measure(args: argparse.Namespace, work: Path, threads: int) -> dict:
