@@ -9,7 +9,7 @@ Guarantees:
 - The manifest records the resolved config, input hashes, git commit and dirty flag, package versions,
   device, seeds and wall time (lm-evaluation-harness-style provenance).
 - A model is named by `model_identity`: a hub id as given, a stage output by its stage folder, any other
-  local folder by a fingerprint of its files, so a changed checkpoint never hits a stale cache.
+  local folder by a hash of its files (`file_hash`), so a changed checkpoint never hits a stale cache.
 
 Does not: lock against two processes running the same stage at once, or garbage-collect old stages.
 """
@@ -29,7 +29,7 @@ from ssd.config import ConfigError
 from ssd.records import Problem, to_dict
 from ssd.runtime import host_info
 
-LARGE_FILE_BYTES = 256 << 20  # larger files are fingerprinted by size, head and tail
+LARGE_FILE_BYTES = 256 << 20  # larger files in a folder are hashed by size, head and tail
 HEAD_TAIL_BYTES = 4 << 20
 TRACKED_PACKAGES = (
     "ssd-repro", "numpy", "scipy", "sympy", "torch", "transformers", "tokenizers", "accelerate",
@@ -47,16 +47,27 @@ def config_hash(obj: Any, length: int = 12) -> str:
 
 
 def file_hash(path: str | os.PathLike) -> str:
-    """sha256 of a file, or of a folder's files (relative names and contents, sorted)."""
+    """sha256 hex digest of a file's bytes, or of a folder's files in sorted order (each file's relative name,
+    size and bytes; only the first and last HEAD_TAIL_BYTES of a file over LARGE_FILE_BYTES, so multi-GB
+    checkpoints hash in seconds)."""
     path = Path(path)
     h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for p in files:
-        if path.is_dir():
-            h.update(str(p.relative_to(path)).encode())
-        with p.open("rb") as fh:
+    if path.is_file():
+        with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
+        return h.hexdigest()
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        size = p.stat().st_size
+        h.update(f"{p.relative_to(path)}:{size}".encode())
+        with p.open("rb") as fh:
+            if size <= LARGE_FILE_BYTES:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            else:
+                h.update(fh.read(HEAD_TAIL_BYTES))
+                fh.seek(size - HEAD_TAIL_BYTES)
+                h.update(fh.read(HEAD_TAIL_BYTES))
     return h.hexdigest()
 
 
@@ -163,27 +174,9 @@ class Stage:
 
 # ---------------------------------------------------------------------------------------------- identity
 
-def fingerprint(path: Path) -> str:
-    """sha256 over a file or a folder's files (names, sizes, contents; head and tail of very large files)."""
-    h = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(q for q in path.rglob("*") if q.is_file())
-    for p in files:
-        size = p.stat().st_size
-        h.update(f"{p.relative_to(path) if p != path else p.name}:{size}".encode())
-        with p.open("rb") as fh:
-            if size <= LARGE_FILE_BYTES:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            else:
-                h.update(fh.read(HEAD_TAIL_BYTES))
-                fh.seek(size - HEAD_TAIL_BYTES)
-                h.update(fh.read(HEAD_TAIL_BYTES))
-    return h.hexdigest()[:16]
-
-
 def model_identity(model: str | Path) -> str:
     """A cache key for a model or data path: `hub:<id>`; `stage:<folder>/<sub>` for something inside a
-    complete stage folder (stage outputs are immutable); else `local:<fingerprint>`."""
+    complete stage folder (stage outputs are immutable); else `local:<file_hash prefix>`."""
     path = Path(model).expanduser()
     if not path.exists():
         if str(model).startswith((".", "/", "~")):
@@ -192,7 +185,7 @@ def model_identity(model: str | Path) -> str:
     for parent in (path, *list(path.parents)[:2]):
         if parent.is_dir() and is_complete(parent):
             return stage_output_identity(parent.name, str(path.relative_to(parent)))
-    return f"local:{fingerprint(path)}"
+    return f"local:{file_hash(path)[:16]}"
 
 
 def stage_output_identity(stage_folder: str, relative: str) -> str:

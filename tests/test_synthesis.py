@@ -14,7 +14,7 @@ from ssd.config import ConfigError, DecodingConfig
 from ssd.generation import derive_seed, make_backend
 from ssd.records import Problem, Sample, read_jsonl
 from ssd.commands.sample import main
-from ssd.generation.sampling import generate_samples, read_shards, run_health
+from ssd.generation.sampling import generate_samples, read_shards
 from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,19 +139,6 @@ def test_1000_completions_resume_after_sigkill_without_duplicates_or_gaps(model_
     assert len(keys) == len(set(keys)) == 1000
     assert set(keys) == {(f"q{i}", j) for i in range(250) for j in range(4)}
     assert all(before[k] == s for s, k in zip(after, keys) if k in before)
-
-
-def test_run_health_counts_rates_and_lengths():
-    def sample(text, reason, n):
-        return Sample(problem_id="p", sample_index=0, prompt="", completion=text, finish_reason=reason,
-                      n_completion_tokens=n, decoding={})
-    samples = [sample("```python\nx\n```", "stop", 10), sample("no code", "length", 30), sample("", "stop", 2),
-               sample("```python\ny\n```", "stop", 20)]
-    health = run_health(samples, code_found=lambda text: "```" in text)
-    assert (health["eos_rate"], health["max_token_hit_rate"], health["no_code_rate"], health["empty_rate"]) == (
-        0.75, 0.25, 0.5, 0.25)
-    assert (health["tokens_min"], health["tokens_max"], health["tokens_median"], health["tokens_total"]) == (
-        2, 30, 15, 62)
 
 
 def write_pool(path, questions):

@@ -12,8 +12,9 @@ Guarantees of `generate_samples(..., out_dir)`:
 - `out_dir/request.json` pins the request (the rendered prompts' hash, decoding, engine, shard size); calling
   it on a folder of a different request is a `ConfigError`, complete or not; a completed folder of the same
   request (`manifest.json` complete) is returned untouched.
-- At the end `out_dir/health.json` holds run health (no-code rate, max-token hits, EOS rate, empty rate,
-  completion length statistics) and `manifest.json` the provenance of `ssd.cache` plus that health.
+- At the end `out_dir/health.json` holds decoding health (`ssd.metrics.sample_health`: EOS rate, max-token
+  hits, empty rate, completion length statistics; plus the share without a code block) and `manifest.json`
+  the provenance of `ssd.cache` plus that health.
 - A progress bar (stderr) shows records and generated tokens per second.
 
 Does not: grade, filter or deduplicate (`ssd.data.pools` selects prompts and training samples).
@@ -22,11 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tqdm import tqdm
 
@@ -35,6 +35,7 @@ from ssd.config import ConfigError, DecodingConfig, resolved
 from ssd.generation.base import Backend, derive_seed
 from ssd.grading.extract import extract_code
 from ssd.prompts import build_prompt
+from ssd.metrics import sample_health
 from ssd.records import JsonlWriter, Problem, RecordError, Sample, read_jsonl
 
 SHARD_PATTERN = "samples-{:05d}.jsonl"
@@ -76,27 +77,6 @@ def read_shards(out_dir: Path) -> list[Sample]:
 
 def has_code(text: str) -> bool:
     return bool(extract_code(text))
-
-
-def run_health(samples: list[Sample], code_found: Callable[[str], bool] = has_code) -> dict[str, Any]:
-    """Decoding health of a set of samples (rates are fractions of all samples)."""
-    n = len(samples)
-    if n == 0:
-        return {"n_samples": 0}
-    lengths = sorted(s.n_completion_tokens for s in samples)
-    return {
-        "n_samples": n,
-        "eos_rate": sum(s.finish_reason == "stop" for s in samples) / n,
-        "max_token_hit_rate": sum(s.finish_reason == "length" for s in samples) / n,
-        "no_code_rate": sum(not code_found(s.completion) for s in samples) / n,
-        "empty_rate": sum(not s.completion.strip() for s in samples) / n,
-        "tokens_mean": statistics.fmean(lengths),
-        "tokens_median": statistics.median(lengths),
-        "tokens_p90": lengths[min(n - 1, int(0.9 * n))],
-        "tokens_min": lengths[0],
-        "tokens_max": lengths[-1],
-        "tokens_total": sum(lengths),
-    }
 
 
 def prompts_key(problem_ids: list[str], prompts: list[str]) -> str:
@@ -154,7 +134,8 @@ def generate_samples(backend: Backend, problems: list[Problem], *, prompt_style:
     samples = read_shards(out_dir)
     if len(samples) != len(items):
         raise RecordError(f"{out_dir}: expected {len(items)} records after generation, found {len(samples)}")
-    health = run_health(samples)
+    health = {**sample_health(samples),
+              "no_code_block_rate": sum(not has_code(s.completion) for s in samples) / max(len(samples), 1)}
     atomic_write_json(out_dir / "health.json", health)
     stage = Stage(out_dir.parent, "samples", request, seeds=[decoding.seed], directory=out_dir, started=started)
     stage.finish({"health": health, "n_samples": len(samples)})
