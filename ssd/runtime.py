@@ -31,7 +31,7 @@ def default_threads() -> int:
 
 def configure_threads(n: int | None = None) -> int:
     global _configured
-    import torch  # noqa: PLC0415
+    import torch  # noqa: PLC0415 - heavy; importing ssd must not load it
 
     n = n or default_threads()
     if _configured != n:
@@ -46,7 +46,7 @@ def configure_threads(n: int | None = None) -> int:
 
 
 def default_device() -> str:
-    import torch  # noqa: PLC0415
+    import torch  # noqa: PLC0415 - heavy; importing ssd must not load it
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 

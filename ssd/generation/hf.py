@@ -20,6 +20,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import torch
+
 from ssd.config import DecodingConfig
 from ssd.generation import processing
 from ssd.generation.base import Backend, Completion, completion_seeds, cut_at_stop
@@ -32,8 +34,7 @@ class TransformersBackend(Backend):
 
     def __init__(self, model: str, *, device: str | None = None, dtype: str | None = None,
                  batch_size: int = 16):
-        import torch  # noqa: PLC0415
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 - heavy; only when a model loads
 
         configure_threads()
         self.model = str(model)
@@ -82,7 +83,6 @@ class TransformersBackend(Backend):
         return out  # type: ignore[return-value]
 
     def _run_batch(self, prompt_ids: list[list[int]], seeds: list[int], cfg: DecodingConfig) -> list[Completion]:
-        import torch  # noqa: PLC0415
 
         width = max(len(p) for p in prompt_ids)
         ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompt_ids], device=self.device)

@@ -63,7 +63,7 @@ class VLLMBackend(Backend):
     name = "vllm"
 
     def __init__(self, model: str, *, dtype: str | None = None, **engine_args: Any):
-        import vllm  # noqa: PLC0415
+        import vllm  # noqa: PLC0415 - optional and heavy; only when the engine runs
 
         self.model = str(model)
         self.dtype = dtype or "auto"
@@ -78,7 +78,7 @@ class VLLMBackend(Backend):
 
     def generate(self, prompts: list[str], cfg: DecodingConfig, *,
                  seeds: list[int] | None = None) -> list[list[Completion]]:
-        import vllm  # noqa: PLC0415
+        import vllm  # noqa: PLC0415 - optional and heavy; only when the engine runs
 
         cfg.validate()
         per_prompt = completion_seeds(len(prompts), cfg, seeds)

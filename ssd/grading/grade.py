@@ -62,6 +62,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from tqdm import tqdm
+
 from ssd.cache import atomic_write_json
 from ssd.config import ConfigError
 from ssd.data import load_problems
@@ -242,8 +244,6 @@ def _iter_verdicts(samples: Sequence[Sample], problems: dict[str, Problem], sand
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm  # noqa: PLC0415
-
     return tqdm(total=total, disable=not enabled, desc="grading", unit="sample", file=sys.stderr)
 
 

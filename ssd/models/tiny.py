@@ -39,8 +39,8 @@ class TinySpec:
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024, min_frequency: int = 2):
     """A byte-level BPE tokenizer with ChatML specials, trained on `texts`."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: PLC0415
-    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: PLC0415 - heavy; only when building
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415 - heavy; only when building
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -67,8 +67,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024, min_frequency:
 
 def create_model(tokenizer, out_dir: str | Path, spec: TinySpec | None = None, seed: int = 0) -> Path:
     """Write a randomly initialised Qwen3 model plus `tokenizer` to `out_dir`; return the path."""
-    import torch  # noqa: PLC0415
-    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415
+    import torch  # noqa: PLC0415 - heavy; only when building
+    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415 - heavy; only when building
 
     spec = spec or TinySpec()
     config = Qwen3Config(

@@ -45,6 +45,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import numbers
 import os
 import selectors
 import signal
@@ -136,14 +137,10 @@ def encode_value(value: Any) -> Any:
 
 
 def _as_int(value: Any) -> int | None:
-    import numbers  # noqa: PLC0415
-
     return int(value) if isinstance(value, numbers.Integral) else None
 
 
 def _as_float(value: Any) -> float | None:
-    import numbers  # noqa: PLC0415
-
     return float(value) if isinstance(value, numbers.Real) else None
 
 

@@ -48,7 +48,7 @@ class FixedOrder(Sampler):
 
 
 def _trainer_class():
-    from transformers import Trainer, TrainerCallback  # noqa: PLC0415
+    from transformers import Trainer, TrainerCallback  # noqa: PLC0415 - heavy; only when training
 
     class SFTTrainer(Trainer):
         def __init__(self, *args, order: list[int], **kwargs):
@@ -91,7 +91,7 @@ def _trainer_class():
 
 
 def training_arguments(cfg: SFTConfig, output_dir: Path, world_size: int):
-    from transformers import TrainingArguments  # noqa: PLC0415
+    from transformers import TrainingArguments  # noqa: PLC0415 - heavy; only when training
 
     cuda = torch.cuda.is_available()
     return TrainingArguments(
@@ -134,7 +134,7 @@ def run(cfg: SFTConfig, examples: list[dict], tokenizer, output_dir: Path, logge
     global_batch = cfg.global_batch(args.world_size)
     order = length_sorted_steps(example_order(len(examples), total_steps * global_batch, cfg.seed), examples,
                                 global_batch)
-    from transformers.trainer_callback import PrinterCallback  # noqa: PLC0415
+    from transformers.trainer_callback import PrinterCallback  # noqa: PLC0415 - heavy; only when training
 
     trainer_cls, callback_cls = _trainer_class()
     padding = pad_id(tokenizer)

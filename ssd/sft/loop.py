@@ -32,7 +32,7 @@ from ssd.sft.progress import StepLogger
 
 
 def cosine_schedule(optimizer, cfg: SFTConfig, total_steps: int):
-    from transformers import get_cosine_with_min_lr_schedule_with_warmup  # noqa: PLC0415
+    from transformers import get_cosine_with_min_lr_schedule_with_warmup  # noqa: PLC0415 - heavy; only when training
 
     return get_cosine_with_min_lr_schedule_with_warmup(
         optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total_steps, min_lr=cfg.min_lr

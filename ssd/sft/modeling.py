@@ -40,7 +40,7 @@ def _source(path_or_id: str) -> tuple[str, dict[str, Any]]:
 
 
 def load_tokenizer(path_or_id: str):
-    from transformers import AutoTokenizer  # noqa: PLC0415
+    from transformers import AutoTokenizer  # noqa: PLC0415 - heavy; only when loading
 
     source, kwargs = _source(path_or_id)
     return AutoTokenizer.from_pretrained(source, **kwargs)
@@ -56,18 +56,18 @@ def quantization_method(model_config: Any) -> str:
 
 def dequantizing_kwargs(source: str, load_kwargs: dict[str, Any]) -> dict[str, Any]:
     """`from_pretrained` arguments that load an MXFP4 checkpoint (GPT-OSS) dequantized to trainable weights."""
-    from transformers import AutoConfig  # noqa: PLC0415
+    from transformers import AutoConfig  # noqa: PLC0415 - heavy; only when loading
 
     if quantization_method(AutoConfig.from_pretrained(source, **load_kwargs)) != "mxfp4":
         return {}
-    from transformers import Mxfp4Config  # noqa: PLC0415
+    from transformers import Mxfp4Config  # noqa: PLC0415 - heavy; only for MXFP4 checkpoints
 
     return {"quantization_config": Mxfp4Config(dequantize=True)}
 
 
 def load_model(cfg: SFTConfig, weights: str | None = None, adapter: str | None = None):
     """The model of `cfg` (weights from `weights` if given), with LoRA from `adapter` or freshly seeded."""
-    from transformers import AutoModelForCausalLM  # noqa: PLC0415
+    from transformers import AutoModelForCausalLM  # noqa: PLC0415 - heavy; only when loading
 
     source, kwargs = _source(weights or cfg.model)
     kwargs.update(dequantizing_kwargs(source, kwargs))
@@ -79,7 +79,7 @@ def load_model(cfg: SFTConfig, weights: str | None = None, adapter: str | None =
         model.config.use_cache = False
     if cfg.lora is None:
         return model
-    from peft import LoraConfig, PeftModel, get_peft_model  # noqa: PLC0415
+    from peft import LoraConfig, PeftModel, get_peft_model  # noqa: PLC0415 - optional; only with LoRA
 
     if adapter is not None:
         return PeftModel.from_pretrained(model, adapter, is_trainable=True)

@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from ssd.config import ConfigError
 from ssd.records import JsonlWriter
 
 
 def _open_tensorboard(run_dir: Path):
     try:
-        from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415
+        from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 - optional; only with report_to
     except ImportError:
         raise ConfigError("report_to: tensorboard needs the tensorboard package (pip install tensorboard)") from None
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
@@ -31,7 +33,7 @@ def _open_tensorboard(run_dir: Path):
 
 def _open_wandb(run_dir: Path, config: dict[str, Any]):
     try:
-        import wandb  # noqa: PLC0415
+        import wandb  # noqa: PLC0415 - optional; only with report_to
     except ImportError:
         raise ConfigError("report_to: wandb needs the wandb package (pip install wandb)") from None
     return wandb.init(dir=str(run_dir), config=config, resume="allow")
@@ -47,8 +49,6 @@ class StepLogger:
         self._wandb = _open_wandb(run_dir, config or {}) if "wandb" in report_to else None
         self._bar = None
         if progress:
-            from tqdm.auto import tqdm  # noqa: PLC0415
-
             self._bar = tqdm(total=total_steps, initial=start_step, desc="sft", unit="step", dynamic_ncols=True)
         self._t0 = self._last = time.perf_counter()
         self._cpu0 = time.process_time()

@@ -85,9 +85,9 @@ def _train(cfg: SFTConfig, output_dir: Path, world_size: int, is_main: bool) -> 
         "config": dataclasses.asdict(cfg),
     }
     if cfg.engine == "loop":
-        from ssd.sft import loop as engine  # noqa: PLC0415
+        from ssd.sft import loop as engine  # noqa: PLC0415 - imports torch and transformers
     else:
-        from ssd.sft import distributed as engine  # noqa: PLC0415
+        from ssd.sft import distributed as engine  # noqa: PLC0415 - imports torch and transformers
     final = engine.run(cfg, examples, tokenizer, output_dir, logger_args)
     if is_main:
         atomic_write_json(output_dir / "manifest.json", {
