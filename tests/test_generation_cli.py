@@ -6,12 +6,10 @@ from ssd.cli import main as ssd_main
 from ssd.data.problems import write_problems
 from ssd.records import Problem
 from ssd.generation.sampling import read_shards
-from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 
-def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, capsys, monkeypatch):
-    tok = train_tokenizer(["def f(x):\n    return x\n"] * 20, vocab_size=280)
-    model = create_model(tok, tmp_path / "model", TinySpec(), seed=1)
+def test_generate_writes_n_samples_per_problem_and_reuses_the_stage(tmp_path, capsys, monkeypatch, tiny_model_dir):
+    model = tiny_model_dir
     write_problems(tmp_path / "problems.jsonl",
                    [Problem(id=f"p{i}", source="t", question=f"Echo {i}.", kind="stdin", tests=[]) for i in range(3)])
     config = tmp_path / "gen.yaml"

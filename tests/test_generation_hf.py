@@ -1,5 +1,7 @@
 """The transformers backend on a tiny Qwen3 written by the test: oracle-equal sampling with hostile model
 defaults, cache and left padding equal to full recomputation, seeds, stop strings, shapes."""
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -9,17 +11,14 @@ from transformers import GenerationConfig
 from ssd.config import ConfigError, DecodingConfig
 from ssd.generation import make_backend
 from ssd.prompts import encode_prompt
-from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 from theory import decoding
 
-TEXTS = ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i)\n", "x = [1, 2, 3]\n"] * 20
 CHAT = "<|im_start|>user\nwrite code<|im_end|>\n<|im_start|>assistant\n"
 
 
 @pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    tok = train_tokenizer(TEXTS, vocab_size=300)
-    path = create_model(tok, tmp_path_factory.mktemp("tiny"), TinySpec(), seed=0)
+def backend(tmp_path_factory, tiny_model_dir):
+    path = shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("hostile") / "model")
     hostile = GenerationConfig.from_pretrained(path)
     hostile.update(do_sample=True, top_k=2, top_p=0.1, temperature=0.05, repetition_penalty=5.0)
     hostile.save_pretrained(path)

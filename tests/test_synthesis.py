@@ -15,16 +15,13 @@ from ssd.generation import derive_seed, make_backend
 from ssd.records import Problem, Sample, read_jsonl
 from ssd.commands.sample import main
 from ssd.generation.sampling import generate_samples, read_shards
-from ssd.models.tiny import TinySpec, create_model, train_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXTS = ["def add(a, b):\n    return a + b\n", "for i in range(10):\n    print(i)\n", "```python\nx = 1\n```\n"] * 20
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    tok = train_tokenizer(TEXTS, vocab_size=300)
-    return create_model(tok, tmp_path_factory.mktemp("tiny"), TinySpec(), seed=0)
+def model_dir(tiny_model_dir):
+    return tiny_model_dir
 
 
 @pytest.fixture(scope="module")
