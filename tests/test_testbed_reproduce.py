@@ -29,6 +29,28 @@ def test_summary_has_the_headline_contract(quick_run):
             assert 0 <= m["ci"][0] <= m["value"] <= m["ci"][1] <= 1
 
 
+def test_every_base_is_reported_and_the_pooled_headline_averages_them(quick_run):
+    base, _ = quick_run
+    s = json.loads((base / "out" / "summary.json").read_text())
+    assert s["base_seeds"] == [0, 1] and [b["seed"] for b in s["bases"]] == [0, 1]
+    assert s["base"]["pass@1"]["value"] == pytest.approx(sum(b["base"]["pass@1"]["value"] for b in s["bases"]) / 2)
+    delta = s["delta"]["pass@1"]
+    assert delta["ci"][0] <= delta["value"] <= delta["ci"][1] and 0 <= delta["p_value"] <= 1
+    assert s["host"]["cpu_model"] and "cpu_flags" in s["host"]
+    assert len({b["training_seconds"] is not None for b in s["bases"]}) == 1
+
+
+def test_positive_control_leads_the_summary_and_the_report(quick_run):
+    base, _ = quick_run
+    s = json.loads((base / "out" / "summary.json").read_text())
+    pc = s["positive_control"]
+    for key in ("predicted_gain", "measured_gain"):
+        assert pc[key]["ci"][0] <= pc[key]["value"] <= pc[key]["ci"][1]
+    report = (base / "out" / "report.md").read_text()
+    assert report.index("## Positive control") < report.index("## Benign regime")
+    assert (base / "out" / "positive_control.png").stat().st_size > 1000 and "](positive_control.png)" in report
+
+
 def test_every_series_and_figure_is_written(quick_run):
     base, _ = quick_run
     out = base / "out"
@@ -71,6 +93,7 @@ def test_second_run_reads_the_cache_and_reproduces_the_numbers(quick_run):
     base, first = quick_run
     second = json.loads((base / "out" / "summary.json").read_text())
     assert second["base"] == first["base"] and second["ssd"] == first["ssd"]
+    assert second["positive_control"] == first["positive_control"]
     assert second["wall_seconds"] < max(20.0, first["wall_seconds"] / 2)
 
 

@@ -45,20 +45,22 @@ class BaseModelSettings:
     lr: float = 3e-3
     min_lr: float = 3e-4
     warmup_steps: int = 30
-    seed: int = 0
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])  # one independent base model each
 
     def validate(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"seeds: expected distinct base seeds, at least one, got {self.seeds}")
         if set(self.problems) - set(bm.DIFFICULTIES):
             raise ConfigError(f"problems: expected keys among {bm.DIFFICULTIES}, got {sorted(self.problems)}")
         if self.renders < 1 or self.vocab_size < 300:
             raise ConfigError("renders: expected >= 1 and vocab_size >= 300")
-        self.recipe().validate()
+        self.recipe(self.seeds[0]).validate()
 
-    def recipe(self) -> SFTRecipe:
+    def recipe(self, seed: int) -> SFTRecipe:
         """Maximum-likelihood training of the base on its corpus (completion loss)."""
         return SFTRecipe(loss_on="completion", max_seq_len=self.spec.max_position_embeddings,
                          micro_batch_size=self.micro_batch_size, epochs=self.epochs, lr=self.lr, min_lr=self.min_lr,
-                         warmup_steps=self.warmup_steps, seed=self.seed, save_every=100, progress=False)
+                         warmup_steps=self.warmup_steps, seed=seed, save_every=100, progress=False)
 
 
 def corpus_records(problems: list[Problem], renders: int, prompt_style: str, tokenizer, seed: int) -> list[dict]:
@@ -88,25 +90,26 @@ def tokenizer_texts(problems: list[Problem], renders: int, seed: int) -> list[st
     return texts
 
 
-def build_base_model(settings: BaseModelSettings, held_out: dict[str, list[Problem]], *, prompt_style: str,
-                     benchmark_seed: int, root: str | Path) -> Path:
-    """Train (or reuse) the base model; `held_out` splits are checked disjoint from its corpus."""
-    config = {"settings": dataclasses.asdict(settings), "prompt_style": prompt_style,
-              "benchmark_seed": benchmark_seed}
-    stage = Stage(root, "testbed-base", config, seeds=[settings.seed])
+def build_base_model(settings: BaseModelSettings, seed: int, held_out: dict[str, list[Problem]], *,
+                     prompt_style: str, benchmark_seed: int, root: str | Path) -> Path:
+    """Train (or reuse) the base model of `seed` (its tokenizer, initialisation, corpus draws and data order);
+    `held_out` splits are checked disjoint from its corpus."""
+    one_base = {k: v for k, v in dataclasses.asdict(settings).items() if k != "seeds"}
+    config = {"settings": {**one_base, "seed": seed}, "prompt_style": prompt_style, "benchmark_seed": benchmark_seed}
+    stage = Stage(root, "testbed-base", config, seeds=[seed])
     final = stage.dir / "model"
     if stage.complete:
         return final
     with stage:
         problems = bm.make_split("pretrain", settings.problems, seed=benchmark_seed)
         bm.check_disjoint({"pretrain": problems, **held_out})
-        tokenizer = train_tokenizer(tokenizer_texts(problems, settings.renders, settings.seed),
+        tokenizer = train_tokenizer(tokenizer_texts(problems, settings.renders, seed),
                                     vocab_size=settings.vocab_size)
-        init = create_model(tokenizer, stage.dir / "init", settings.spec, seed=settings.seed)
+        init = create_model(tokenizer, stage.dir / "init", settings.spec, seed=seed)
         corpus = stage.dir / "corpus.jsonl"
-        records = corpus_records(problems, settings.renders, prompt_style, tokenizer, settings.seed)
+        records = corpus_records(problems, settings.renders, prompt_style, tokenizer, seed)
         corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        trained = Path(train(settings.recipe(), init, corpus, stage.dir / "train"))
+        trained = Path(train(settings.recipe(seed), init, corpus, stage.dir / "train"))
         if final.exists():
             import shutil  # noqa: PLC0415
 

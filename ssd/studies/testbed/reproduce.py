@@ -20,7 +20,8 @@ from typing import Any
 
 from ssd.records import Verdict
 from ssd.cache import REPO_ROOT, read_manifest
-from ssd.metrics import paired_comparison, summarize
+from ssd.metrics import paired_comparison, paired_comparison_over_bases, summarize
+from ssd.runtime import host_info
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.report import mechanism_sentence, write_all
 from ssd.studies.testbed.study import Study, StudyConfig, pooled_verdicts
@@ -33,7 +34,8 @@ def _ci(metric: dict[str, Any]) -> dict[str, Any]:
     return {"value": metric["value"], "ci": list(metric["ci"])}
 
 
-def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, difficulties: list[str]) -> dict:
+def per_base_table(base: list[Verdict], ssd: list[Verdict], problems: dict, difficulties: list[str]) -> dict:
+    """One base: both arms' pass@k (intervals over problems) and the paired difference, overall and per difficulty."""
     out = {}
     for d in ["all", *difficulties]:
         subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
@@ -42,7 +44,21 @@ def paired_table(base: list[Verdict], ssd: list[Verdict], problems: dict, diffic
     return out
 
 
-def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
+def pooled_table(bases: list[tuple[list[Verdict], list[Verdict]]], problems: dict, difficulties: list[str]) -> dict:
+    """All bases: base vs SSD averaged over bases with two-level intervals, overall and per difficulty."""
+    out = {}
+    for d in ["all", *difficulties]:
+        subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
+        keep = lambda vs: [v for v in vs if v.problem_id in subset]  # noqa: E731
+        out[d] = {f"pass@{k}": paired_comparison_over_bases([keep(b) for b, _ in bases], [keep(s) for _, s in bases],
+                                                              subset, k) for k in (1, 5)}
+    return out
+
+
+def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = None,
+        lead_sections: list[str] = ()) -> dict[str, Any]:
+    """Run the study and write `out`; `lead` (summary keys, e.g. another study's result) is merged into the
+    summary and `lead_sections` (markdown lines) open the report."""
     started = time.time()
     study = Study(cfg, root)
     frontier = study.frontier()
@@ -52,27 +68,44 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
 
     problems = {p.id: p for p in study.splits["eval"]}
     difficulties = [d for d in bm.DIFFICULTIES if any(p.difficulty == d for p in problems.values())]
-    base = t2["base"]["best_joint"]
-    ssd_runs = [r for _, r in t2["ssd"].values()]
-    pooled = pooled_verdicts(ssd_runs, cfg.eval_n)
-    ssd_summary = summarize(pooled, problems, ks=(1, 5))
+    bases, pairs = [], []
+    for base_seed, runs in t2["bases"].items():
+        base = runs["base"]["best_joint"]
+        pooled = pooled_verdicts([r for _, r in runs["ssd"].values()], cfg.eval_n)
+        ssd_summary = summarize(pooled, problems, ks=(1, 5))
+        paired = per_base_table(base.verdicts, pooled, problems, difficulties)
+        pairs.append((base.verdicts, pooled))
+        manifest = read_manifest(runs["model"].parent) or {}
+        bases.append({
+            "seed": base_seed, "training_seconds": manifest.get("wall_seconds"),
+            "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
+            "base_temperature_only": {k: _ci(v) for k, v in
+                                      runs["base"]["best_temperature_only"].summary["pass_at_k"].items()},
+            "ssd": {k: _ci(v) for k, v in ssd_summary["pass_at_k"].items()},
+            "delta": {k: _delta(v) for k, v in paired["all"].items()},
+            "ssd_per_seed": {str(s): r.metric(1) for s, (_, r) in runs["ssd"].items()},
+            "by_difficulty": {d: {k: _delta(v) for k, v in paired[d].items()} for d in difficulties},
+            "health": {"base": base.summary["health"], "ssd": ssd_summary["health"]},
+        })
+    pooled_all = pooled_table(pairs, problems, difficulties)
     table2 = {
-        "n": cfg.eval_n, "n_problems": len(problems), "difficulties": difficulties,
-        "base": {"name": "base", "overall": base.summary["pass_at_k"], "by_difficulty": base.summary["by_difficulty"],
-                 "health": base.summary["health"]},
-        "ssd": {"name": "SSD", "overall": ssd_summary["pass_at_k"], "by_difficulty": ssd_summary["by_difficulty"],
-                "health": ssd_summary["health"]},
-        "ssd_per_seed": {str(s): r.metric(1) for s, (_, r) in t2["ssd"].items()},
-        "paired": paired_table(base.verdicts, pooled, problems, difficulties),
+        "n": cfg.eval_n, "n_problems": len(problems), "difficulties": difficulties, "n_bases": len(bases),
+        "base": {"name": "base", "overall": {k: v["a"] for k, v in pooled_all["all"].items()},
+                 "by_difficulty": {d: {k: v["a"] for k, v in pooled_all[d].items()} for d in difficulties}},
+        "ssd": {"name": "SSD", "overall": {k: v["b"] for k, v in pooled_all["all"].items()},
+                "by_difficulty": {d: {k: v["b"] for k, v in pooled_all[d].items()} for d in difficulties}},
+        "paired": {d: {k: _delta(v) for k, v in pooled_all[d].items()} for d in ["all", *difficulties]},
     }
+    primary = t2["bases"][cfg.base.seeds[0]]
     stress_eval = stress["result"]
+    primary_base = primary["base"]["best_joint"]
     fig7 = {"t_train": stress["t_train"], "t_eval": stress["t_eval"], "no_code_rate": stress["no_code_rate"],
             "length_rate": stress["length_rate"], "example": stress["example"][:600],
-            "base": {k: base.metric(int(k[-1])) for k in ("pass@1", "pass@5")},
+            "base": {k: primary_base.metric(int(k[-1])) for k in ("pass@1", "pass@5")},
             "ssd": {k: stress_eval.metric(int(k[-1])) for k in ("pass@1", "pass@5")}}
 
     trunc = cfg.eval_truncation
-    ssd_model = t2["ssd"][cfg.ssd_seeds[0]][0]
+    ssd_model = primary["ssd"][cfg.ssd_seeds[0]][0]
     stats = {name: cached_token_statistics(root, model, study.splits["eval"], prompt_style=cfg.prompt_style,
                                            temperatures=cfg.token_stat_temperatures, top_k=trunc.top_k,
                                            top_p=trunc.top_p)
@@ -83,23 +116,37 @@ def run(cfg: StudyConfig, root: Path, out: Path) -> dict[str, Any]:
         "wall_seconds": round(time.time() - started, 1),
         "stage_seconds": study.stage_seconds(),
         "seeds": list(cfg.ssd_seeds),
-        "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
-        "ssd": {k: _ci(v) for k, v in ssd_summary["pass_at_k"].items()},
-        "delta": {k: {"value": v["delta"], "ci": v["ci"], "p_value": v["p_value"]}
-                  for k, v in table2["paired"]["all"].items()},
+        "base_seeds": list(cfg.base.seeds),
+        "base": {k: v["a"] for k, v in pooled_all["all"].items()},
+        "ssd": {k: v["b"] for k, v in pooled_all["all"].items()},
+        "delta": table2["paired"]["all"],
+        "bases": bases,
         "recipe": recipe, "eval_truncation": dataclasses.asdict(trunc), "sweep_n": cfg.sweep_n,
         "sft": dataclasses.asdict(cfg.sft),
         "frontier": {
             "best_joint": _setting(frontier["best_joint"]),
             "best_temperature_only": _setting(frontier["best_temperature_only"]),
-            "eval_temperature_only": {k: _ci(v) for k, v in t2["base"]["best_temperature_only"].summary["pass_at_k"].items()},
         },
+        "grid": {"selected": _grid_cell(grid["selected"]),
+                 "best_untruncated": grid["best_untruncated"] and _grid_cell(grid["best_untruncated"])},
         "table2": table2,
         "mechanism": mechanism_sentence(series["fig6_token_stats"], recipe["t_eval"]),
         "setup": setup(study),
+        "host": host_info(),
+        **(lead or {}),
     }
-    write_all(out, summary, series)
+    write_all(out, summary, series, lead_sections)
     return summary
+
+
+def _delta(paired: dict[str, Any]) -> dict[str, Any]:
+    return {"value": paired["delta"], "ci": list(paired["ci"]), "p_value": paired["p_value"],
+            "n_better": paired["n_better"], "n_worse": paired["n_worse"], "n_tied": paired["n_tied"]}
+
+
+def _grid_cell(cell: dict[str, Any]) -> dict[str, Any]:
+    return {"t_train": cell["t_train"], "train_top_k": cell["train_top_k"], "train_top_p": cell["train_top_p"],
+            "t_eval": cell["t_eval"], "val_pass@1": cell["overall"]["pass@1"]["value"]}
 
 
 def setup(study: Study) -> dict[str, Any]:
