@@ -16,13 +16,14 @@ from ssd.data import read_problems
 from ssd.experiment.steps import generate
 
 
-@dataclasses.dataclass
-class GenerateConfig:
+@dataclasses.dataclass(kw_only=True)
+class GenerationCommandConfig:
+    """What `ssd generate` and `ssd sample` configs share: the model, prompts, decoding, engine, cache folder."""
+
     model: str  # HF directory or hub id
-    problems: str  # JSONL of Problem records (ssd.data.write_problems)
     prompt_style: str = "paper"  # ssd.prompts.STYLES
     decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
-    limit: int = 0  # 0 = every problem
+    limit: int = 0  # 0 = every problem (prompt)
     backend: str = "transformers"
     device: str = ""
     dtype: str = ""
@@ -33,10 +34,15 @@ class GenerateConfig:
         if self.limit < 0:
             raise ConfigError(f"limit: expected an integer >= 0, got {self.limit}")
 
+    def backend_options(self) -> dict[str, object]:
+        """`ssd.generation.make_backend` options (unset device and dtype are left out)."""
+        return {**{k: v for k, v in (("device", self.device), ("dtype", self.dtype)) if v},
+                "batch_size": self.batch_size}
 
-def backend_options(device: str, dtype: str, batch_size: int) -> dict[str, object]:
-    """`ssd.generation.make_backend` options of a command's config (unset device and dtype are left out)."""
-    return {**{k: v for k, v in (("device", device), ("dtype", dtype)) if v}, "batch_size": batch_size}
+
+@dataclasses.dataclass(kw_only=True)
+class GenerateConfig(GenerationCommandConfig):
+    problems: str  # JSONL of Problem records (ssd.data.write_problems)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.limit:
         problems = {k: problems[k] for k in list(problems)[:cfg.limit]}
     out_dir = generate(cfg.model, problems, cfg.decoding, prompt_style=cfg.prompt_style, backend=cfg.backend,
-                       backend_options=backend_options(cfg.device, cfg.dtype, cfg.batch_size), root=cfg.out_root,
+                       backend_options=cfg.backend_options(), root=cfg.out_root,
                        progress=not args.no_progress)
     print(out_dir)
     return 0

@@ -15,40 +15,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ssd.commands.generate import backend_options
-from ssd.config import ConfigError, DecodingConfig, _merge, build, load_yaml, parse_overrides
+from ssd.commands.generate import GenerationCommandConfig
+from ssd.config import ConfigError, _merge, build, load_yaml, parse_overrides
 from ssd.data import POOL_LOADERS, exclude_contaminated, read_problems
 from ssd.data.pools import fidelity
 from ssd.experiment.steps import select_training_data, synthesize
 from ssd.records import Problem
 
 
-@dataclasses.dataclass
-class SampleConfig:
+@dataclasses.dataclass(kw_only=True)
+class SampleConfig(GenerationCommandConfig):
     """`ssd sample` config. Unset prompt_style/sample_filter/dedup/temperature/stop come from `fidelity`."""
 
-    model: str
     pool: str  # rStar-Coder seed_sft parquet/JSONL/folder, or a JSONL of Problem records
     pool_kind: str = "rstar_seed_sft"  # rstar_seed_sft | problems
     fidelity: str = "paper"  # paper | official-code (ssd.data.pools.FIDELITY)
     dedup: bool = True
-    prompt_style: str = "paper"
     sample_filter: str = "stubs"
-    decoding: DecodingConfig = dataclasses.field(default_factory=DecodingConfig)
     eval_problems: list[str] = dataclasses.field(default_factory=list)  # Problem JSONL files to guard against
     exclude_contaminated: bool = True
-    limit: int = 0  # 0 = every prompt
-    backend: str = "transformers"
-    device: str = ""
-    dtype: str = ""
-    batch_size: int = 16
-    out_root: str = "runs"
 
     def validate(self) -> None:
+        super().validate()
         if self.pool_kind not in POOL_LOADERS:
             raise ConfigError(f"pool_kind: expected one of {tuple(POOL_LOADERS)}, got {self.pool_kind!r}")
-        if self.limit < 0:
-            raise ConfigError(f"limit: expected an integer >= 0, got {self.limit}")
 
 
 def load_sample_config(path: str | Path, overrides: list[str] = ()) -> SampleConfig:
@@ -80,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ssd sample: {len(pool)} prompts; {contamination['n_matches']} matched an evaluation problem "
           f"({'excluded' if contamination['excluded'] else 'kept'})", file=sys.stderr)
     samples = synthesize(cfg.model, pool, cfg.decoding, prompt_style=cfg.prompt_style, backend=cfg.backend,
-                         backend_options=backend_options(cfg.device, cfg.dtype, cfg.batch_size), root=cfg.out_root,
+                         backend_options=cfg.backend_options(), root=cfg.out_root,
                          progress=not args.no_progress)
     print(select_training_data(samples, cfg.sample_filter, root=cfg.out_root).parent)
     return 0

@@ -196,24 +196,13 @@ def evaluate(
                       samples_dir, verdicts_dir)
 
 
-def synthesize(
-    model: str | Path,
-    prompts: Mapping[str, Problem] | Iterable[Problem],
-    decoding: DecodingConfig,
-    *,
-    prompt_style: str,
-    backend: Any = "transformers",
-    backend_options: Mapping[str, Any] | None = None,
-    root: str | Path = "runs",
-    progress: bool = True,
-    template_kwargs: Mapping[str, Any] | None = None,
-) -> Path:
-    """SSD data (Eq. 1): one raw, unverified sample per prompt from the frozen model; returns the stage."""
+def synthesize(model: str | Path, prompts: Mapping[str, Problem] | Iterable[Problem], decoding: DecodingConfig,
+               **options: Any) -> Path:
+    """SSD data (Eq. 1): one raw, unverified sample per prompt from the frozen model, in the stage "ssd-samples";
+    `options` are `generate`'s (prompt_style, backend, backend_options, root, progress, template_kwargs)."""
     if decoding.n != 1:
         raise ConfigError(f"synthesis decoding n: SSD samples N=1 per prompt, got {decoding.n}")
-    return generate(model, prompts, decoding, prompt_style=prompt_style, backend=backend,
-                    backend_options=backend_options, root=root, stage_name="ssd-samples", progress=progress,
-                    template_kwargs=template_kwargs)
+    return generate(model, prompts, decoding, stage_name="ssd-samples", **options)
 
 
 def select_training_data(samples_dir: str | Path, sample_filter: str = "stubs", *,
