@@ -145,3 +145,49 @@ def test_grade_command_records_the_semantics(tmp_path, hand_written):
         verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
         assert {v["sample_index"]: v["status"] for v in verdicts} == {
             i: getattr(r, semantics) for i, r in enumerate(chosen)}
+
+
+# The sandbox's guarantees hold under official semantics too (LiveCodeBench's guard is not a sandbox: a program
+# reaches os.fork or os.kill again through `posix`).
+OFFICIAL_LIMITS = dict(per_test_timeout=1.0, program_timeout=3.0, memory_mb=None, max_output_bytes=1 << 16,
+                       file_size_mb=1, max_processes=16)
+
+
+@pytest.fixture(scope="module")
+def official_sandbox():
+    from ssd.grading.grade import preload
+    from ssd.sandbox import Limits, Sandbox
+
+    with Sandbox(2, Limits(**OFFICIAL_LIMITS), preload("official")) as sandbox:
+        yield sandbox
+
+
+def run_official(sandbox, code, inputs=("",)):
+    from ssd.sandbox import Job
+
+    [results] = sandbox.run([Job("stdin", official_program("stdin", code), list(inputs), semantics="official")])
+    return results
+
+
+def test_official_output_is_capped_in_memory_and_reported(official_sandbox):
+    [result] = run_official(official_sandbox, "while True:\n    try:\n        print('x' * 1000)\n"
+                                              "    except Exception:\n        pass")
+    assert result.status == "output_limit" and result.seconds < OFFICIAL_LIMITS["per_test_timeout"]
+
+
+def test_official_fork_bomb_through_posix_is_contained(official_sandbox):
+    if not official_sandbox.info["privilege_drop"]:  # without it the process limit counts the user's processes
+        pytest.skip("privilege_drop is not available on this host (documented in ssd.sandbox)")
+    code = "import posix\nwhile True:\n    try:\n        posix.fork()\n    except OSError:\n        pass"
+    assert run_official(official_sandbox, code)[0].status == "timeout"
+    assert run_official(official_sandbox, "print(input())", ["7\n"])[0].stdout == "7\n"
+
+
+def test_official_program_cannot_forge_progress_reports_or_kill_its_supervisor(official_sandbox):
+    if not official_sandbox.info["privilege_drop"]:
+        pytest.skip("privilege_drop is not available on this host (documented in ssd.sandbox)")
+    workers = [w.proc.pid for w in official_sandbox.workers]
+    forged = run_official(official_sandbox, "import posix\nposix.write(3, b'1 0\\n2 0\\n')\nprint(1)", ["", "", ""])
+    assert [r.status for r in forged] == ["error"]
+    run_official(official_sandbox, "import posix, signal\nposix.kill(posix.getppid(), signal.SIGKILL)")
+    assert [w.proc.pid for w in official_sandbox.workers] == workers

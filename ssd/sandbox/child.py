@@ -181,13 +181,13 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def run_tests_in_process(job: Job, first: int, count: int) -> None:
+def run_tests_in_process(job: Job, first: int, count: int, limits: Limits) -> None:
     """Stdin and call modes: tests first .. first+count-1 in this process, test k on its own pipes (descriptors
     TEST_FD + 3k: stdin, stdout, result). Reports on CONTROL_FD: "ready" before the program first runs, then
     "k exit-code" (or "k memory") after each test."""
     devnull = os.open(os.devnull, os.O_RDWR)
     if job.semantics == "official":
-        _run_official_tests(job, first, count, devnull)
+        _run_official_tests(job, first, count, devnull, limits)
     _write_all(CONTROL_FD, b"ready\n")
     for k in range(count):
         index, base = first + k, TEST_FD + 3 * k
@@ -223,7 +223,7 @@ def _official_entry(job: Job) -> Any:
     return getattr(holder, job.entry_point)
 
 
-def _run_official_tests(job: Job, first: int, count: int, devnull: int) -> None:
+def _run_official_tests(job: Job, first: int, count: int, devnull: int, limits: Limits) -> None:
     """`run_tests_in_process` in LiveCodeBench's environment (ssd.sandbox.official): descriptors 0 and 1 are empty
     while the program runs, the module is executed once for all tests of this process, a stdin test's captured
     output is written to its stdout pipe afterwards, and threads are not waited for."""
@@ -244,7 +244,7 @@ def _run_official_tests(job: Job, first: int, count: int, devnull: int) -> None:
             if not entry:
                 entry.append(_official_entry(job))
             if job.mode == "stdin":
-                captured = run_wrapped(entry[0], job.inputs[index], process_stdin)
+                captured = run_wrapped(entry[0], job.inputs[index], process_stdin, limits.max_output_bytes)
                 _write_all(stdout_fd, captured.encode("utf-8", errors="backslashreplace"))
             else:
                 value = entry[0](*decode_value(json.loads(job.inputs[index])))

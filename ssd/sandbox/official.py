@@ -14,7 +14,8 @@ Our own implementation of the behaviour of lcb_runner/evaluation/testing_util.py
   `read()` is the whole input, `readline()` reads lines of a StringIO, `readlines()` splits on newlines,
   `buffer.read()` is the input's bytes, `buffer.readline()` is always the first line, and which is not iterable;
   `builtins.open` is a `unittest.mock.mock_open` of the input; `sys.stdout` is a StringIO whose `close()` takes
-  an argument. SystemExit ends the test normally, whatever its code; threads are not waited for. Returns what was
+  an argument and which stops the program once it holds more than the sandbox's output cap (our addition: the
+  capture lives in the program's memory, which has no cap here). SystemExit ends the test normally, whatever its code; threads are not waited for. Returns what was
   captured.
 
 Does not: compare outputs, or protect anything from the program (the sandbox around the child does that).
@@ -91,20 +92,40 @@ class StandInStdin:
         return getattr(self._lines, name)
 
 
+class OutputOverLimit(BaseException):
+    """Raised into the program when its captured output passes the sandbox's cap (a BaseException, so that
+    `except Exception` in the program cannot keep it printing)."""
+
+
 class CapturedStdout(io.StringIO):
-    def close(self, _argument: Any) -> int:  # noqa: D102 - calling sys.stdout.close() is a TypeError there
+    """LiveCodeBench's captured stdout, but bounded: past `limit` characters the write raises OutputOverLimit
+    (keeping that write in `overflow`), so a printing loop cannot fill the machine's memory."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.room, self.overflow = limit, ""
+
+    def write(self, text: str) -> int:
+        self.room -= len(text)
+        if self.room < 0:
+            self.overflow = text
+            raise OutputOverLimit
+        return super().write(text)
+
+    def close(self, _argument: Any) -> int:  # calling sys.stdout.close() is a TypeError there too
         return 1
 
 
-def run_wrapped(function: Callable[[], Any], text: str, real_stdin: Any) -> str:
-    """Run one stdin test of a wrapped program; the exceptions it raises (but SystemExit) propagate."""
+def run_wrapped(function: Callable[[], Any], text: str, real_stdin: Any, max_chars: int) -> str:
+    """Run one stdin test of a wrapped program; the exceptions it raises (but SystemExit) propagate. Output past
+    `max_chars` stops the program and is returned with the write that overflowed (so it exceeds the cap)."""
     from unittest import mock  # noqa: PLC0415 - only this mode needs it
 
     lines = iter(text.split("\n"))
     replacements = {"read": lambda *args: text, "readline": lambda *args: next(lines),
                     "readlines": lambda *args: text.split("\n")}
     saved_open, saved_stdin, saved_stdout = builtins.open, sys.stdin, sys.stdout
-    captured = CapturedStdout()
+    captured = CapturedStdout(max_chars)
     try:
         for name, replacement in replacements.items():
             setattr(real_stdin, name, replacement)
@@ -115,6 +136,8 @@ def run_wrapped(function: Callable[[], Any], text: str, real_stdin: Any) -> str:
             function()
         except SystemExit:
             pass
+        except OutputOverLimit:
+            return captured.getvalue() + captured.overflow
         return captured.getvalue()
     finally:
         sys.stdout, sys.stdin, builtins.open = saved_stdout, saved_stdin, saved_open

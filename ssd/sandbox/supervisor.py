@@ -159,7 +159,7 @@ class _Supervisor:
                 data = job.inputs[first + k].encode() if fed else b""
                 tests.append(_TestPipes(in_w, data, out_r, res_r))
             cpu = deadline - time.monotonic()
-            pid = self._fork(workdir, fds, cpu, lambda: run_tests_in_process(job, first, count))
+            pid = self._fork(workdir, fds, cpu, lambda: run_tests_in_process(job, first, count, self.limits))
             pipes.close_child_ends()
             return self._supervise([pid], pipes, tests, control_r, err_r, deadline, parse_result=job.mode == "call")
         finally:
