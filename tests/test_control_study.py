@@ -58,6 +58,8 @@ def test_quick_control_reports_every_piece_and_selects_inside_its_grids(quick):
         # the vLLM order is one of the orders (b) searches, so (b) is at least (a) on validation
         assert base["b"]["val"] >= base["a"]["val"] - 1e-12
     assert len(result["student_grid"]["runs"]) == len(cfg.students.t_trains) * 2 * len(cfg.students.lrs)
+    check = result["sampling_check"]
+    assert abs(check["sampled"] - check["exact"]) <= check["binomial_half_width_99"] + 1 / check["samples"]
     # T_train 1 without truncation leaves the base unchanged under ideal fit
     assert result["controls"]["t_train_1_untruncated"]["predicted"] == pytest.approx(0.0, abs=1e-9)
 

@@ -83,3 +83,21 @@ def sampled_pass_rate(problems: list[Problem], design: Design, temperature: floa
             samples.append(_sample(problem, len(samples), completion_lines(fork, locks)))
     verdicts = _grade(samples, problems, workers)
     return float(np.mean([v.status == "passed" for v in verdicts]))
+
+
+def sampled_model_pass_rate(model, problems: list[Problem], temperature: float, top_k: int, top_p: float, n: int,
+                            seed: int = 0, workers: int = 2) -> float:
+    """Fraction of n completions per problem sampled from a model through the package's generation backend
+    (vLLM-order decoding) that pass in the sandbox: the sampling estimate of exact.py's value for that model."""
+    from ssd.config import DecodingConfig  # noqa: PLC0415
+    from ssd.generation import make_backend  # noqa: PLC0415
+    from ssd.studies.control.corpus import prompt_text  # noqa: PLC0415
+
+    backend = make_backend("transformers", str(model), batch_size=512)
+    decoding = DecodingConfig(temperature=temperature, top_k=top_k, top_p=top_p, max_tokens=16, n=n, seed=seed)
+    prompts = [prompt_text(p) for p in problems]
+    samples = [Sample(p.id, j, prompt, c.text, c.finish_reason, c.n_tokens, decoding.record(), seed)
+               for p, prompt, row in zip(problems, prompts, backend.generate(prompts, decoding))
+               for j, c in enumerate(row)]
+    verdicts = _grade(samples, problems, workers)
+    return float(np.mean([v.status == "passed" for v in verdicts]))

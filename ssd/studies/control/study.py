@@ -30,6 +30,7 @@ from ssd.records import Problem
 from ssd.runtime import host_info
 from ssd.studies.control import benchmark
 from ssd.studies.control.benchmark import Design
+from ssd.studies.control.checks import sampled_model_pass_rate
 from ssd.studies.control.diagnostics import (
     calibration, fit_summary, generator_probabilities, position_probabilities,
 )
@@ -69,6 +70,7 @@ class ControlConfig:
     decode: DecodeGrid = dataclasses.field(default_factory=DecodeGrid)
     recipes: RecipeGrid = dataclasses.field(default_factory=RecipeGrid)
     seen_problems: int = 100  # pool problems used for the generalisation diagnostic
+    sampling_check_n: int = 20  # samples per evaluation problem for the exact-vs-sampled check on the first base
     bootstrap: int = 2000
 
     def validate(self) -> None:
@@ -234,6 +236,16 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
                       "calibration": calibration(model_probs, generator_probabilities(evals, cfg.design))})
         base_tables.append(tables)
 
+    # exact pass@1 of a model against sampling through the generation backend, graded in the sandbox
+    first_a = bases[0]["a"]
+    exact = float(first_a["eval_per_problem"].mean())
+    sampled = sampled_model_pass_rate(Path(bases[0]["model"]), sets["eval/fragile"], first_a["T"], first_a["top_k"],
+                                      first_a["top_p"], cfg.sampling_check_n, seed=cfg.benchmark_seed)
+    n_samples = cfg.sampling_check_n * len(sets["eval/fragile"])
+    sampling_check = {"policy": {k: first_a[k] for k in ("T", "top_k", "top_p")}, "exact": exact, "sampled": sampled,
+                      "samples": n_samples, "binomial_half_width_99": 2.576 * float(np.sqrt(
+                          max(exact * (1 - exact), 1e-12) / n_samples))}
+
     # (d): the recipe grid on the first base with the first SSD seed, selected on validation
     grid_runs = []
     first, first_tables = bases[0], base_tables[0]
@@ -330,6 +342,7 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
         "student_grid": {"runs": grid_runs, "selected": {"recipe": recipe_dict(recipe), "lr": lr}},
         "theory_on_generator": theory,
         "diagnostics": {f"base_{b['seed']}": b["diagnostics"] for b in bases},
+        "sampling_check": sampling_check,
         "problems": {split: len(v) for split, v in problems.items()},
         "host": host_info(),
         "wall_seconds": round(time.time() - t0, 1),
