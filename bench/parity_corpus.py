@@ -4,7 +4,8 @@ Three groups, each a list of `Row`s over `Problem`s:
 - "stdin_rows" / "call_rows" / "extract_rows": hand-written completions, one per behaviour where LiveCodeBench's
   harness (lcb_runner/evaluation/testing_util.py, compute_code_generation_metrics.py, utils/extraction_utils.py)
   and a real `python solution.py` disagree. Each documents the verdict LiveCodeBench gives (`official`) and the
-  one our `strict` mode gives, and says why in `note`.
+  one our `strict` mode gives, and says why in `note`; `ours_official` marks the one row where our official
+  mode departs from LiveCodeBench on purpose (an endless print is stopped at the output cap).
 - "testbed": the CPU testbed's eval problems (ssd.studies.testbed.benchmark), each with its canonical solution and
   one mutant (first integer constant + 1, else a broken output line).
 - "humaneval": HumanEval problems turned into LiveCodeBench functional problems (every `assert candidate(...) ==
@@ -36,7 +37,14 @@ class Row:
     completion: str
     official: str | None  # the verdict LiveCodeBench's harness gives (None: not documented, generated mutant)
     strict: str | None  # the verdict of our strict mode (a real interpreter)
-    note: str = ""  # why the two differ, when they do
+    note: str = ""  # why the verdicts differ, when they do
+    ours_official: str | None = None  # our official mode's verdict where it departs from LiveCodeBench by design
+
+    def expected(self, semantics: str) -> str | None:
+        """The verdict our grader should give in `semantics`."""
+        if semantics == "official":
+            return self.ours_official or self.official
+        return self.strict
 
 
 def fenced(code: str) -> str:
@@ -112,6 +120,9 @@ STDIN_ROWS = [  # (id, code, official, strict, note)
     ("extra-blank-line", READ_SUM + "print(sum(vals))\nprint()", "passed", "passed", ""),
     ("float-equal-decimal", READ_SUM + "print(float(sum(vals)))", "passed", "passed", ""),
     ("infinite-loop", "while True:\n    pass", "timeout", "timeout", ""),
+    ("endless-print", "while True:\n    print('x')", "timeout", "wrong_answer",
+     "LCB captures output without a bound until its time-out; our sandbox stops a program at its 8 MB output cap "
+     "(output_limit, a wrong answer) in both modes, so memory with no cap cannot be filled", "wrong_answer"),
     ("big-int-output", "n = int(input())\nprint(10 ** n)", "passed", "runtime_error",
      "LCB raises the int-to-str limit to 50,000 digits; Python's default is 4,300"),
     ("memory-3gb", "import numpy\n" + READ_SUM + "table = numpy.zeros(3 << 30, dtype=numpy.uint8)\nprint(sum(vals))",
@@ -155,9 +166,10 @@ EXTRACT_ROWS = [
 def hand_written() -> tuple[dict[str, Problem], list[Row]]:
     problems = {p.id: p for p in (SUM, POWER, ADD_UP)}
     rows = []
-    for id_, code, official, strict, note in STDIN_ROWS:
+    for id_, code, official, strict, note, *ours_official in STDIN_ROWS:
         problem = POWER if id_ == "big-int-output" else SUM
-        rows.append(Row(f"stdin/{id_}", "stdin_rows", problem.id, fenced(code), official, strict, note))
+        rows.append(Row(f"stdin/{id_}", "stdin_rows", problem.id, fenced(code), official, strict, note,
+                        *ours_official))
     for id_, code, official, strict, note in CALL_ROWS:
         rows.append(Row(f"call/{id_}", "call_rows", ADD_UP.id, fenced(code), official, strict, note))
     for id_, text, official, strict, note in EXTRACT_ROWS:

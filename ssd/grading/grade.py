@@ -18,9 +18,10 @@ Two semantics, chosen per call (`semantics=`) and recorded in every results.json
 | limits | 6 s per test, (t + 1) * n + 5 s per program, 2 GB address space, 4,300-digit int/str | 6 s per test, (t + 1) * n + 5 s per program, no memory cap, 50,000 digits |
 | MemoryError | memory_limit | runtime_error |
 
-Measured (bench/parity_official.py -> bench/results/parity.json, LiveCodeBench 28fef95, 407 samples: 39
-hand-written rows, 60 CPU-testbed and 308 HumanEval-as-functional canonical/mutant programs): official agrees
-with LiveCodeBench's status on 407/407; strict on 389/407, and each of the 18 differences is a row above. Official mode still differs from
+Measured (bench/parity_official.py -> bench/results/parity.json, LiveCodeBench 28fef95, 408 samples: 40
+hand-written rows, 60 CPU-testbed and 308 HumanEval-as-functional canonical/mutant programs): official gives
+LiveCodeBench's status on 407/408, the other being the endless print of the stdout row (its timeout, our
+wrong_answer); strict on 389/408, and each of the 19 differences is a row above. Official mode still differs from
 LiveCodeBench where state would carry across more than 8 tests of one program (we start a fresh process every
 8 tests), and where a program kills its process (LiveCodeBench reports its global -1 for every test, a timeout
 in our names; we say runtime_error).
