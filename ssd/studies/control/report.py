@@ -95,6 +95,7 @@ def render_markdown(result: dict) -> str:
         "|---|---|---|---|",
     ]
     diag = result["diagnostics"][f"base_{result['bases'][0]['seed']}"]
+    check = result["sampling_check"]
     rows = [("base", diag["base"]), ("ideal SSD student", diag["ideal_student"])]
     rows += [(f"trained student, seed {i}", fit) for i, fit in enumerate(diag["trained_students"])]
     rows += [(f"synthesized data, seed {i}", fit) for i, fit in enumerate(diag["synthesis"])]
@@ -115,6 +116,11 @@ def render_markdown(result: dict) -> str:
         f"setting passes {_percents(diag['ideal_at_student_settings'])}. Trained students with a decoder free to "
         f"reorder its operators (b-style): {_percents(s['any_order']['eval'] for s in result['bases'][0]['d']['per_seed'])}.",
         "",
+        f"Exactness check (first base, policy (a) on the fragile evaluation problems): exact pass@1 "
+        f"{100 * check['exact']:.1f}, sampled through the generation backend and graded in the sandbox "
+        f"{100 * check['sampled']:.1f} over {check['samples']} samples (99% binomial half-width "
+        f"{100 * check['binomial_half_width_99']:.1f} pp).",
+        "",
         "![positive control](positive_control.png)",
         "",
     ]
@@ -133,7 +139,7 @@ def plot(result: dict, path: str | Path) -> Path:
     runs = result["student_grid"]["runs"]
     xs = [100 * r["predicted_gain"] for r in runs]
     ys = [100 * r["measured_gain"] for r in runs]
-    ax.scatter(xs, ys, color="tab:blue", label="grid recipes (first base, validation-selected T_eval)")
+    ax.scatter(xs, ys, color="tab:blue", label="grid recipes, T_train/top-p/lr (first base, validation-selected T_eval)")
     for r, x, y in zip(runs, xs, ys):
         ax.annotate(f"{r['recipe']['t_train']}/{r['recipe']['top_p']}/{r['lr']:g}", (x, y), fontsize=6,
                     xytext=(3, 3), textcoords="offset points")
