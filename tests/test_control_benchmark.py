@@ -2,7 +2,6 @@
 a corpus whose statistics are the design's, and exact pass@1 matching sampled pass rates graded in the sandbox."""
 import math
 
-import numpy as np
 import pytest
 
 from ssd.studies.control import benchmark
