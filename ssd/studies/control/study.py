@@ -10,9 +10,12 @@ Order of work (every model step is a cached stage, models.py):
    seed; the two control recipes (T_train 1 untruncated; hot T_train) trained on the first base;
 5. headline: predicted gain (c) - (a) and measured gain (d) - (a) on evaluation, intervals by a two-level
    bootstrap (bases, then problems), their ratio; fit diagnostics (where the gain is lost).
-Guarantees: every selection reads validation tables only; evaluation tables are read at selected settings.
-Does not: grade sampled outputs for the headline (exact pass@1 replaces sampling; `verify_by_execution` checks the
-generator's labels in the sandbox and the tests cross-check exact values against sampling).
+6. one exactness check per run: the first base's policy (a) sampled through the generation backend and graded in
+   the sandbox, beside its exact value.
+Guarantees: every selection reads validation tables only; evaluation tables are read at selected settings. The
+whole result is a stage keyed by the config and the analysis code, so a re-run reads it.
+Does not: grade sampled outputs for the headline (exact pass@1 replaces sampling; checks.verify_by_execution checks
+the generator's labels in the sandbox, tested in tests/test_control_benchmark.py).
 """
 from __future__ import annotations
 
