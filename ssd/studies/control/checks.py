@@ -17,11 +17,15 @@ import dataclasses
 import numpy as np
 
 from theory.decoding import decode_distribution
+from ssd.config import DecodingConfig
+from ssd.generation import make_backend
+from ssd.grading import grade_samples, make_limits
 from ssd.records import Problem, Sample
 from ssd.studies.control.benchmark import (
     FORK_LINES, KIND_BY_NAME, LOCK_OPS, Design, completion_lines, completion_text, fork_distribution,
     fork_successes, lock_distribution,
 )
+from ssd.studies.control.corpus import prompt_text
 
 
 def _sample(problem: Problem, index: int, lines: list[str]) -> Sample:
@@ -29,8 +33,6 @@ def _sample(problem: Problem, index: int, lines: list[str]) -> Sample:
 
 
 def _grade(samples: list[Sample], problems: list[Problem], workers: int):
-    from ssd.grading import grade_samples, make_limits  # noqa: PLC0415
-
     by_id = {p.id: p for p in problems}
     return grade_samples(samples, by_id, workers=workers, limits=make_limits(2.0, program_timeout=10.0))
 
@@ -89,10 +91,6 @@ def sampled_model_pass_rate(model, problems: list[Problem], temperature: float, 
                             seed: int = 0, workers: int = 2) -> float:
     """Fraction of n completions per problem sampled from a model through the package's generation backend
     (vLLM-order decoding) that pass in the sandbox: the sampling estimate of exact.py's value for that model."""
-    from ssd.config import DecodingConfig  # noqa: PLC0415
-    from ssd.generation import make_backend  # noqa: PLC0415
-    from ssd.studies.control.corpus import prompt_text  # noqa: PLC0415
-
     backend = make_backend("transformers", str(model), batch_size=512)
     decoding = DecodingConfig(temperature=temperature, top_k=top_k, top_p=top_p, max_tokens=16, n=n, seed=seed)
     prompts = [prompt_text(p) for p in problems]

@@ -20,10 +20,15 @@ import numpy as np
 
 from ssd.cache import Stage, config_hash
 from ssd.config import DecodingConfig
-from ssd.records import Problem, write_jsonl, to_dict
+from ssd.generation import make_backend
+from ssd.models.tiny import TinySpec, create_model
+from ssd.prompts import encode_example
+from ssd.records import Problem, Sample, to_dict, write_jsonl
+from ssd.sft import SFTRecipe, train
 from ssd.studies.control.benchmark import KIND_BY_NAME, Design, completion_lines, completion_text, fork_successes
 from ssd.studies.control.corpus import corpus_records, prompt_text
 from ssd.studies.control.exact import PathTable, build_table
+from ssd.studies.control.tokenizer import build_tokenizer
 from theory.ssd import SSDRecipe
 
 
@@ -52,8 +57,6 @@ def _problems_key(problems: list[Problem]) -> str:
 
 
 def _sft(model: str, data: Path, out: Path, recipe: TrainRecipe, seed: int) -> Path:
-    from ssd.sft import SFTRecipe, train  # noqa: PLC0415
-
     sft = SFTRecipe(loss_on="completion", max_seq_len=64, micro_batch_size=recipe.batch, epochs=recipe.epochs,
                     lr=recipe.lr, min_lr=recipe.min_lr, warmup_steps=recipe.warmup_steps, weight_decay=0.0,
                     seed=seed, progress=False)
@@ -63,9 +66,6 @@ def _sft(model: str, data: Path, out: Path, recipe: TrainRecipe, seed: int) -> P
 def train_base(root: Path, problems: list[Problem], design: Design, spec: ModelSpec, recipe: TrainRecipe,
                seed: int) -> Path:
     """A base model fit on the corpus of `problems` (the pretrain split); returns its HF directory."""
-    from ssd.models.tiny import TinySpec, create_model  # noqa: PLC0415
-    from ssd.studies.control.tokenizer import build_tokenizer  # noqa: PLC0415
-
     config = {"design": dataclasses.asdict(design), "spec": dataclasses.asdict(spec),
               "recipe": dataclasses.asdict(recipe), "seed": seed}
     stage = Stage(root, "control-base", config, {"problems": _problems_key(problems)}, seeds=[seed])
@@ -83,9 +83,6 @@ def train_base(root: Path, problems: list[Problem], design: Design, spec: ModelS
 
 def synthesize(root: Path, base: Path, problems: list[Problem], recipe: SSDRecipe, seed: int) -> Path:
     """SSD synthesis: one sample per pool prompt from `base` at `recipe`; returns the samples JSONL."""
-    from ssd.generation import make_backend  # noqa: PLC0415
-    from ssd.records import Sample  # noqa: PLC0415
-
     config = {"recipe": dataclasses.asdict(recipe), "seed": seed, "max_tokens": 16}
     stage = Stage(root, "control-synth", config, {"base": str(base), "problems": _problems_key(problems)},
                   seeds=[seed])
@@ -132,10 +129,8 @@ def model_table(root: Path, model: Path, problems: list[Problem], batch: int = 1
         data = np.load(stage.dir / "table.npz")
         return PathTable(data["rows"], data["path_row"], data["path_token"], data["path_problem"],
                          int(data["n_problems"]))
-    import torch  # noqa: PLC0415
-    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
-
-    from ssd.prompts import encode_example  # noqa: PLC0415
+    import torch  # noqa: PLC0415 - torch and transformers only when a table is computed
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 - as above
 
     tokenizer = AutoTokenizer.from_pretrained(str(model))
     net = AutoModelForCausalLM.from_pretrained(str(model), dtype=torch.float32).eval()

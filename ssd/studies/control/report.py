@@ -130,10 +130,10 @@ def render_markdown(result: dict) -> str:
 def plot(result: dict, path: str | Path) -> Path:
     """Predicted (ideal student) vs measured (trained student) gain per grid recipe on the first base, with the
     controls and the headline; a PNG at `path`."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib  # noqa: PLC0415 - plotting only when a figure is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - after choosing the Agg backend
 
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     runs = result["student_grid"]["runs"]

@@ -45,6 +45,7 @@ from ssd.studies.control.policies import (
     DecodeGrid, RecipeGrid, recipe_dict, recipe_result, select_decode, select_decode_any_order, select_student,
     student_table,
 )
+from ssd.studies.control.tokenizer import build_tokenizer
 from ssd.studies.control.truth import truth_table
 
 
@@ -93,8 +94,6 @@ def _public(result: dict) -> dict:
 
 
 def token_ids() -> dict[str, int]:
-    from ssd.studies.control.tokenizer import build_tokenizer  # noqa: PLC0415
-
     return {token[:-1]: i for token, i in build_tokenizer().get_vocab().items() if token.endswith("\n")}
 
 

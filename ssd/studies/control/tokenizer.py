@@ -26,8 +26,8 @@ def vocabulary_lines() -> list[str]:
 
 def build_tokenizer():
     """A PreTrainedTokenizerFast with one id per line (specials first)."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
-    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415 - heavy, only here
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415 - heavy, only here
 
     vocab = {token: i for i, token in enumerate([*SPECIALS, *vocabulary_lines()])}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
