@@ -5,8 +5,9 @@ Guarantees:
   retrained or overwritten; an output folder that holds another run (different identity fields of
   `SFTConfig`) is refused with a `ConfigError`. An unfinished run of the same config resumes from its
   latest checkpoint.
-- The manifest records the resolved config, the data files' hashes, the example statistics (including
-  over-long counts), the git state, package versions, device, world size and wall time.
+- The manifest (written by `ssd.cache.Stage.finish`, as every stage's is) records the resolved config, the
+  data files' hashes, the example statistics (including over-long counts), the git state, package versions,
+  device, world size and wall time.
 - Bad input (malformed record, zero-token example, impossible config) stops before any training with
   one `RecordError`/`ConfigError`.
 - torch runs with `cfg.threads` (0: SSD_THREADS) during the call; the previous count is restored after.
@@ -26,7 +27,7 @@ from ssd.config import ConfigError
 from ssd.runtime import configure_threads
 from ssd.sft.config import SFTConfig
 from ssd.sft.data import build_examples, data_files, read_records
-from ssd.cache import atomic_write_json, device_info, file_hash, git_state, package_versions, read_manifest
+from ssd.cache import Stage, atomic_write_json, file_hash, read_manifest
 
 RUN_CONFIG = "sft_config.json"
 
@@ -89,12 +90,8 @@ def _train(cfg: SFTConfig, output_dir: Path, world_size: int, is_main: bool) -> 
     else:
         from ssd.sft import distributed as engine  # noqa: PLC0415 - imports torch and transformers
     final = engine.run(cfg, examples, tokenizer, output_dir, logger_args)
-    if is_main:
-        atomic_write_json(output_dir / "manifest.json", {
-            "stage": "sft", "complete": True, "final": str(final), "config": dataclasses.asdict(cfg),
-            "inputs": {str(f): file_hash(f) for f in files}, "data": dataclasses.asdict(stats),
-            "world_size": world_size, "git": git_state(), "packages": package_versions(),
-            "device": device_info(), "wall_seconds": round(time.time() - t0, 3),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        })
+    if is_main:  # the cache layer writes the manifest (provenance as every stage's) that marks the run complete
+        Stage(output_dir.parent, "sft", dataclasses.asdict(cfg), inputs={str(f): file_hash(f) for f in files},
+              seeds=[cfg.seed], directory=output_dir, started=t0).finish(
+            {"final": str(final), "data": dataclasses.asdict(stats), "world_size": world_size})
     return final

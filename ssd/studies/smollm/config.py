@@ -51,6 +51,12 @@ class SmolLMConfig:
                               f"{self.ssd_temperatures[0]}")
         if self.experiment.prompt_pool.kind != "problems":
             raise ConfigError("experiment.prompt_pool.kind: expected 'problems' (the committed stdlib pool)")
+        for key, role in (("base_temperatures", "base"), ("ssd_temperatures", "ssd")):
+            for i, temperature in enumerate(getattr(self, key)):
+                try:
+                    arm_decoding(self, role, temperature).validate()
+                except ConfigError as e:
+                    raise ConfigError(f"{key}[{i}]: {e}") from None
 
 
 def load_smollm(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> SmolLMConfig:
