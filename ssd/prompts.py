@@ -15,6 +15,7 @@ Styles (`STYLES`):
   Generation and evaluation texts are distinct, as in the official release; whitespace is theirs.
   The instruction sentences are LiveCodeBench's (lcb_runner/prompts/code_generation.py, the CodeQwen
   template; MIT licence, Copyright (c) 2024 LiveCodeBench), transcribed.
+- "raw": the problem statement exactly as it is, no template (the positive control's line-per-token prompts).
 
 Tokenization guarantee: `encode_prompt(tokenizer, text)` is how both generation backends and training
 turn a rendered prompt into ids, and `encode_example(tokenizer, prompt, completion)` returns
@@ -35,7 +36,7 @@ from typing import Any, Mapping
 from ssd.config import ConfigError
 from ssd.records import Problem
 
-STYLES = ("paper", "official-chat", "official-raw")
+STYLES = ("paper", "official-chat", "official-raw", "raw")
 HARMONY_MARKERS = ("<|channel|>", "<|message|>")  # special tokens only harmony-format tokenizers have
 
 PAPER_SYSTEM_PROMPT = (
@@ -106,6 +107,8 @@ def build_prompt(problem: Problem, style: str, tokenizer: Any,
         return chat(tokenizer, [{"role": "user", "content": official_eval_turn(problem)}], template_kwargs)
     if style == "official-raw":
         return official_generation_turn(problem)
+    if style == "raw":
+        return problem.question
     raise ConfigError(f"prompt_style: expected one of {STYLES}, got {style!r}")
 
 

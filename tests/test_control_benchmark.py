@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from ssd.prompts import build_prompt
 from ssd.studies.control import benchmark
 from ssd.studies.control.checks import sampled_pass_rate, verify_by_execution
 from ssd.studies.control.corpus import allocate, corpus_records
@@ -51,7 +52,9 @@ def test_each_decision_is_one_token_and_text_round_trips():
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         assert len(ids) == 9 and tokenizer.unk_token_id not in ids
         assert tokenizer.decode(ids) == text
-    assert tokenizer.unk_token_id not in tokenizer(problem.question + "\n", add_special_tokens=False)["input_ids"]
+    prompt = build_prompt(problem, "raw", tokenizer)
+    assert prompt == problem.question
+    assert tokenizer.unk_token_id not in tokenizer(prompt, add_special_tokens=False)["input_ids"]
 
 
 def test_allocation_matches_the_design_to_within_one_count():

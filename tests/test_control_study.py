@@ -10,18 +10,9 @@ from ssd.studies.control import benchmark
 from ssd.studies.control.diagnostics import calibration, fit_summary, generator_probabilities, position_probabilities
 from ssd.studies.control.policies import student_table
 from ssd.studies.control.report import plot, render_markdown
-from ssd.studies.control.study import ControlConfig, bootstrap_gain, run_control
+from ssd.studies.control.study import ControlConfig, run_control
 from ssd.studies.control.truth import TOKEN, truth_table
 from theory.ssd import SSDRecipe
-
-
-def test_two_level_bootstrap_carries_the_spread_between_bases():
-    same = [np.full(200, 0.1), np.full(200, 0.1), np.full(200, 0.1)]
-    value, ci = bootstrap_gain(same, reps=300)
-    assert value == pytest.approx(0.1) and ci == pytest.approx([0.1, 0.1])
-    spread = [np.full(200, 0.0), np.full(200, 0.1), np.full(200, 0.2)]
-    value, ci = bootstrap_gain(spread, reps=300)
-    assert value == pytest.approx(0.1) and ci[0] < 0.05 and ci[1] > 0.15
 
 
 def test_the_truth_is_perfectly_calibrated_and_the_ideal_student_cuts_lock_tails():

@@ -271,7 +271,8 @@ def make_problem(key: Key, index: int, split: str) -> Problem:
     tests = [{"input": json.dumps(nums), "output": json.dumps(reference_value(kind.correct[0], canonical_locks, nums))}
              for nums in inputs]
     return Problem(
-        id=f"control-{split}-{index:05d}", source=SOURCE, question="\n".join(statement_lines(key)),
+        id=f"control-{split}-{index:05d}", source=SOURCE,
+        question="".join(f"{line}\n" for line in statement_lines(key)),
         kind="functional", tests=tests, starter_code="", func_name="solve", difficulty=kind.family,
         metadata={"split": split, "key": key.text(), "fork_kind": kind.name, "family": kind.family,
                   "locks": canonical_locks, "visible_tests": visible},

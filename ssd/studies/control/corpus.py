@@ -20,7 +20,8 @@ from ssd.studies.control.benchmark import (
 
 
 def prompt_text(problem: Problem) -> str:
-    return problem.question + "\n"
+    """The prompt the model sees: the statement lines as they are (prompt style "raw")."""
+    return problem.question
 
 
 def allocate(dist: dict[str, float], n: int) -> list[str]:

@@ -1,14 +1,15 @@
-"""The model side of the positive control: base models, synthesis, SSD students, and their exact path tables.
+"""The model side of the positive control: base models, SSD students, and their exact path tables.
 
-Every step is a stage of ssd.cache (keyed by its config and inputs), so a re-run reads:
-- `train_base`: a tiny Qwen3 (ssd.models.tiny) with the one-line-per-token tokenizer, fit by maximum likelihood
-  (ssd.sft, completion loss) on the corpus of corpus.py;
-- `synthesize`: SSD data synthesis with the package's generation backend (transformers), N = 1 per pool prompt
-  at the recipe's (T_train, top-k, top-p);
-- `train_student`: plain SFT of the base on those raw samples (ssd.sft, completion loss);
+Every step is a cached stage, so a re-run reads:
+- `train_base`: a tiny Qwen3 (ssd.models.tiny) with the one-line-per-token tokenizer and the corpus of corpus.py
+  (stage "control-base-init"), fit by maximum likelihood with the experiment step `finetune` (ssd.sft,
+  completion loss);
+- `train_student`: the experiment steps in order: `synthesize` (the package's generation backend, N = 1 per pool
+  prompt at the recipe's T_train / top-k / top-p, prompt style "raw"), `select_training_data` (the package's SSD
+  sample filter) and `finetune` (plain SFT of the base on those samples);
 - `model_table`: the exact.PathTable of a model on a problem set: every success path teacher-forced in one
   batch, a row of next-token log-probabilities per completion step (fixed lines and the end token included).
-Does not: filter or grade synthesized samples (SSD trains on raw samples).
+Does not: grade synthesized samples (SSD trains on unverified samples).
 """
 from __future__ import annotations
 
@@ -20,99 +21,49 @@ import numpy as np
 
 from ssd.cache import Stage, config_hash
 from ssd.config import DecodingConfig
-from ssd.generation import make_backend
+from ssd.experiment.steps import finetune, select_training_data, synthesize
 from ssd.models.tiny import TinySpec, create_model
 from ssd.prompts import encode_example
-from ssd.records import Problem, Sample, to_dict, write_jsonl
-from ssd.sft import SFTRecipe, train
+from ssd.records import Problem, to_dict, write_jsonl
+from ssd.sft import SFTRecipe
 from ssd.studies.control.benchmark import KIND_BY_NAME, Design, completion_lines, completion_text, fork_successes
 from ssd.studies.control.corpus import corpus_records, prompt_text
 from ssd.studies.control.exact import PathTable, build_table
 from ssd.studies.control.tokenizer import build_tokenizer
 from theory.ssd import SSDRecipe
 
-
-@dataclasses.dataclass(frozen=True)
-class TrainRecipe:
-    """SFT hyper-parameters for one fit (base or student)."""
-    epochs: float
-    lr: float
-    min_lr: float
-    batch: int = 64
-    warmup_steps: int = 20
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelSpec:
-    hidden_size: int = 64
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    head_dim: int = 16
-    intermediate_size: int = 192
+PROMPT_STYLE = "raw"
+SAMPLE_FILTER = "stubs"
+MAX_TOKENS = 16  # a solution is 9 line tokens and the end token
 
 
 def _problems_key(problems: list[Problem]) -> str:
     return config_hash([to_dict(p) for p in problems], length=16)
 
 
-def _sft(model: str, data: Path, out: Path, recipe: TrainRecipe, seed: int) -> Path:
-    sft = SFTRecipe(loss_on="completion", max_seq_len=64, micro_batch_size=recipe.batch, epochs=recipe.epochs,
-                    lr=recipe.lr, min_lr=recipe.min_lr, warmup_steps=recipe.warmup_steps, weight_decay=0.0,
-                    seed=seed, progress=False)
-    return train(sft, model, str(data), str(out))
-
-
-def train_base(root: Path, problems: list[Problem], design: Design, spec: ModelSpec, recipe: TrainRecipe,
+def train_base(root: Path, problems: list[Problem], design: Design, spec: TinySpec, recipe: SFTRecipe,
                seed: int) -> Path:
     """A base model fit on the corpus of `problems` (the pretrain split); returns its HF directory."""
-    config = {"design": dataclasses.asdict(design), "spec": dataclasses.asdict(spec),
-              "recipe": dataclasses.asdict(recipe), "seed": seed}
-    stage = Stage(root, "control-base", config, {"problems": _problems_key(problems)}, seeds=[seed])
-    final = stage.dir / "sft" / "final"
-    if stage.complete:
-        return final
-    with stage:
-        write_jsonl(stage.dir / "corpus.jsonl", corpus_records(problems, design, seed=seed))
-        init = create_model(build_tokenizer(), stage.dir / "init",
-                            TinySpec(**dataclasses.asdict(spec), max_position_embeddings=64), seed=seed)
-        _sft(str(init), stage.dir / "corpus.jsonl", stage.dir / "sft", recipe, seed)
-        stage.finish()
-    return final
+    config = {"design": dataclasses.asdict(design), "spec": dataclasses.asdict(spec), "seed": seed}
+    stage = Stage(root, "control-base-init", config, {"problems": _problems_key(problems)}, seeds=[seed])
+    init, corpus = stage.dir / "init", stage.dir / "corpus.jsonl"
+    if not stage.complete:
+        with stage:
+            write_jsonl(corpus, corpus_records(problems, design, seed=seed))
+            create_model(build_tokenizer(), init, spec, seed=seed)
+            stage.finish()
+    return finetune(init, corpus, dataclasses.replace(recipe, seed=seed), root=root)
 
 
-def synthesize(root: Path, base: Path, problems: list[Problem], recipe: SSDRecipe, seed: int) -> Path:
-    """SSD synthesis: one sample per pool prompt from `base` at `recipe`; returns the samples JSONL."""
-    config = {"recipe": dataclasses.asdict(recipe), "seed": seed, "max_tokens": 16}
-    stage = Stage(root, "control-synth", config, {"base": str(base), "problems": _problems_key(problems)},
-                  seeds=[seed])
-    out = stage.dir / "samples.jsonl"
-    if stage.complete:
-        return out
-    with stage:
-        backend = make_backend("transformers", str(base), batch_size=512)
-        decoding = DecodingConfig(temperature=recipe.t_train, top_k=recipe.top_k, top_p=recipe.top_p,
-                                  max_tokens=16, n=1, seed=seed)
-        prompts = [prompt_text(p) for p in problems]
-        completions = backend.generate(prompts, decoding)
-        samples = [Sample(p.id, 0, prompt, c[0].text, c[0].finish_reason, c[0].n_tokens, decoding.record(), seed)
-                   for p, prompt, c in zip(problems, prompts, completions)]
-        write_jsonl(out, samples)
-        stage.finish({"samples": len(samples)})
-    return out
-
-
-def train_student(root: Path, base: Path, samples: Path, recipe: TrainRecipe, seed: int) -> Path:
-    """Plain SFT of `base` on the raw synthesized `samples`; returns the student's HF directory."""
-    config = {"recipe": dataclasses.asdict(recipe), "seed": seed}
-    stage = Stage(root, "control-student", config, {"base": str(base), "samples": str(samples)}, seeds=[seed])
-    final = stage.dir / "sft" / "final"
-    if stage.complete:
-        return final
-    with stage:
-        _sft(str(base), samples, stage.dir / "sft", recipe, seed)
-        stage.finish()
-    return final
+def train_student(root: Path, base: Path, pool: list[Problem], recipe: SSDRecipe, sft: SFTRecipe,
+                  seed: int) -> tuple[Path, Path]:
+    """SSD through the experiment steps; returns (the student's HF directory, its SFT data JSONL)."""
+    decoding = DecodingConfig(temperature=recipe.t_train, top_k=recipe.top_k, top_p=recipe.top_p,
+                              max_tokens=MAX_TOKENS, n=1, seed=seed)
+    samples = synthesize(base, pool, decoding, prompt_style=PROMPT_STYLE, backend="transformers",
+                         backend_options={"batch_size": 512}, root=root, progress=False)
+    data = select_training_data(samples, SAMPLE_FILTER, root=root)
+    return finetune(base, data, dataclasses.replace(sft, seed=seed), root=root), data
 
 
 def success_paths(problem: Problem) -> list[str]:

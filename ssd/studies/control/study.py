@@ -29,7 +29,10 @@ import numpy as np
 from theory.ssd import SSDRecipe
 from ssd.cache import Stage, atomic_write_json, config_hash
 from ssd.config import ConfigError
+from ssd.metrics import two_level_bootstrap
+from ssd.models.tiny import TinySpec
 from ssd.records import Problem
+from ssd.sft import SFTRecipe
 from ssd.runtime import host_info
 from ssd.studies.control import benchmark
 from ssd.studies.control.benchmark import Design
@@ -39,7 +42,7 @@ from ssd.studies.control.diagnostics import (
 )
 from ssd.studies.control.exact import sweep
 from ssd.studies.control.models import (
-    ModelSpec, TrainRecipe, model_table, synthesize, train_base, train_student,
+    model_table, train_base, train_student,
 )
 from ssd.studies.control.policies import (
     DecodeGrid, RecipeGrid, recipe_dict, recipe_result, select_decode, select_decode_any_order, select_student,
@@ -53,11 +56,13 @@ from ssd.studies.control.truth import truth_table
 class StudentGrid:
     t_trains: list[float] = dataclasses.field(default_factory=lambda: [0.7, 1.4])
     truncation_top_p: float = 0.8  # "truncation on"; off is top-p 1.0
-    lrs: list[float] = dataclasses.field(default_factory=lambda: [1e-3, 3e-3])
-    epochs: float = 10.0
-    batch: int = 64
-    warmup_steps: int = 5
+    lrs: list[float] = dataclasses.field(default_factory=lambda: [1e-3, 3e-3])  # min_lr = lr / 10
     hot_t_train: float = 3.0  # control: lock tails re-enter the kept set
+    sft: SFTRecipe = dataclasses.field(default_factory=lambda: SFTRecipe(
+        max_seq_len=64, micro_batch_size=64, epochs=10.0, warmup_steps=5, weight_decay=0.0, progress=False))
+
+    def recipe(self, lr: float) -> SFTRecipe:
+        return dataclasses.replace(self.sft, lr=lr, min_lr=lr / 10)
 
 
 @dataclasses.dataclass
@@ -66,8 +71,10 @@ class ControlConfig:
     counts: dict = dataclasses.field(default_factory=lambda: {"pretrain": 4000, "pool": 2000, "val": 100,
                                                                "eval": 100})
     design: Design = dataclasses.field(default_factory=Design)
-    spec: ModelSpec = dataclasses.field(default_factory=ModelSpec)
-    base_recipe: TrainRecipe = dataclasses.field(default_factory=lambda: TrainRecipe(16.0, 1e-2, 1e-3))
+    spec: TinySpec = dataclasses.field(default_factory=lambda: TinySpec(max_position_embeddings=64))
+    base_sft: SFTRecipe = dataclasses.field(default_factory=lambda: SFTRecipe(
+        max_seq_len=64, micro_batch_size=64, epochs=16.0, lr=1e-2, min_lr=1e-3, warmup_steps=20, weight_decay=0.0,
+        progress=False))
     base_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     ssd_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     students: StudentGrid = dataclasses.field(default_factory=StudentGrid)
@@ -118,35 +125,20 @@ def theory_on_generator(cfg: ControlConfig, problems: dict[str, list[Problem]]) 
     return out
 
 
-def bootstrap_gain(gains: list[np.ndarray], reps: int, seed: int = 0) -> tuple[float, list[float]]:
-    """Mean gain and a 95% interval over bases then problems (two-level bootstrap); gains[b] is per problem."""
-    rng = np.random.default_rng(seed)
-    stats = np.empty(reps)
-    for r in range(reps):
-        chosen = rng.integers(len(gains), size=len(gains))
-        stats[r] = np.mean([gains[b][rng.integers(len(gains[b]), size=len(gains[b]))].mean() for b in chosen])
-    return float(np.mean([g.mean() for g in gains])), [float(np.quantile(stats, 0.025)),
-                                                       float(np.quantile(stats, 0.975))]
+def _gain(groups: list[np.ndarray], reps: int, seed: int) -> dict:
+    """Mean gain and its 95% interval over bases then problems (ssd.metrics.two_level_bootstrap)."""
+    result = two_level_bootstrap(groups, n_boot=reps, seed=seed)
+    return {"value": result["value"], "ci": result["ci"]}
 
 
-def _paired_ratio(measured: list[np.ndarray], predicted: list[np.ndarray], reps: int, seed: int = 0) -> dict:
-    """measured / predicted mean gain with a paired two-level bootstrap interval; None where the predicted gain
-    is not positive (the ratio is then undefined)."""
-    rng = np.random.default_rng(seed)
-    ratios = []
-    for _ in range(reps):
-        chosen = rng.integers(len(measured), size=len(measured))
-        m, p = [], []
-        for b in chosen:
-            idx = rng.integers(len(measured[b]), size=len(measured[b]))
-            m.append(measured[b][idx].mean())
-            p.append(predicted[b][idx].mean())
-        if np.mean(p) > 0:
-            ratios.append(np.mean(m) / np.mean(p))
-    pred = np.mean([g.mean() for g in predicted])
-    value = float(np.mean([g.mean() for g in measured]) / pred) if pred > 0 else None
-    ci = [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))] if ratios else None
-    return {"value": value, "ci": ci}
+def _ratio(measured: list[np.ndarray], predicted: list[np.ndarray], reps: int, seed: int) -> dict:
+    """measured / predicted mean gain, problems resampled jointly; None where the predicted gain is not positive."""
+    groups = [np.stack([m, p], axis=1) for m, p in zip(measured, predicted)]
+    result = two_level_bootstrap(groups, n_boot=reps, seed=seed,
+                                 statistic=lambda c: c[0] / c[1] if c[1] > 0 else np.nan)
+    finite = bool(np.isfinite(result["value"]))
+    ci_finite = all(np.isfinite(result["ci"]))
+    return {"value": result["value"] if finite else None, "ci": result["ci"] if ci_finite else None}
 
 
 class _Tables:
@@ -161,13 +153,8 @@ class _Tables:
         return self._cache[name]
 
 
-def _student_recipe(grid: StudentGrid, lr: float) -> TrainRecipe:
-    return TrainRecipe(grid.epochs, lr, lr / 10, grid.batch, grid.warmup_steps)
-
-
 def _train_student(cfg, root, base, pool, recipe: SSDRecipe, lr: float, seed: int) -> tuple[Path, Path]:
-    samples = synthesize(root, base, pool, recipe, seed)
-    return train_student(root, base, samples, _student_recipe(cfg.students, lr), seed), samples
+    return train_student(root, base, pool, recipe, cfg.students.recipe(lr), seed)
 
 
 def synthesis_stats(samples: Path, problems: dict[str, Problem]) -> dict:
@@ -224,7 +211,7 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
 
     bases, base_tables = [], []
     for seed in cfg.base_seeds:
-        model = train_base(root, problems["pretrain"], cfg.design, cfg.spec, cfg.base_recipe, seed)
+        model = train_base(root, problems["pretrain"], cfg.design, cfg.spec, cfg.base_sft, seed)
         tables = _Tables(root, model, sets)
         a = select_decode(tables["val/fragile"], tables["eval/fragile"], cfg.decode)
         b = select_decode_any_order(tables["val/fragile"], tables["eval/fragile"], cfg.decode)
@@ -323,18 +310,13 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
         controls[name] = {"recipe": recipe_dict(control), "predicted_per_base": pred,
                           "predicted": float(np.mean(pred)), "measured_first_base": float(meas),
                           "theory_on_generator": theory["fragile"]["controls"][name]}
-    benign_pred = bootstrap_gain(predicted_benign, cfg.bootstrap, seed=1)
-    benign_meas = bootstrap_gain(measured_benign, cfg.bootstrap, seed=2)
-    controls["benign_twin"] = {"predicted": {"value": benign_pred[0], "ci": benign_pred[1]},
-                               "measured": {"value": benign_meas[0], "ci": benign_meas[1]},
+    controls["benign_twin"] = {"predicted": _gain(predicted_benign, cfg.bootstrap, seed=1),
+                               "measured": _gain(measured_benign, cfg.bootstrap, seed=2),
                                "theory_on_generator": theory["benign"]["predicted_gain"]}
-
-    pred_value, pred_ci = bootstrap_gain(predicted, cfg.bootstrap, seed=3)
-    meas_value, meas_ci = bootstrap_gain(measured, cfg.bootstrap, seed=3)
     return {
-        "predicted_gain": {"value": pred_value, "ci": pred_ci},
-        "measured_gain": {"value": meas_value, "ci": meas_ci},
-        "ratio": _paired_ratio(measured, predicted, cfg.bootstrap, seed=4),
+        "predicted_gain": _gain(predicted, cfg.bootstrap, seed=3),
+        "measured_gain": _gain(measured, cfg.bootstrap, seed=3),
+        "ratio": _ratio(measured, predicted, cfg.bootstrap, seed=4),
         "controls": controls,
         "calibration": {"per_base": [b["calibration"] for b in bases],
                         "max_abs_diff": max(b["calibration"]["max_abs_diff"] for b in bases),
