@@ -18,7 +18,7 @@ def _fake_result(score: float) -> Evaluation:
 @pytest.fixture()
 def study(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(st, "build_base_model", lambda *a, **k: tmp_path / "base" / "model")
+    monkeypatch.setattr(st, "build_base_model", lambda settings, seed, *a, **k: tmp_path / f"base{seed}" / "model")
 
     def run_experiment(run_cfg, arms):  # the runner, faked: val favours T=0.8 with top-k 20 for the base
         (split,) = run_cfg.problems  # and T_train 1.4, T_eval 0.9 for students
@@ -62,12 +62,16 @@ def test_selected_settings_are_the_validation_argmax(study):
     assert (g["selected"]["t_train"], g["selected"]["t_eval"], g["selected"]["train_top_k"]) == (1.4, 0.9, 20)
 
 
-def test_table2_runs_every_seed_of_the_selected_recipe_on_eval(study):
+def test_table2_runs_every_seed_of_the_selected_recipe_on_eval_for_every_base(study):
     s, calls = study
     f, g = s.frontier(), s.grid()
+    assert {c[0] for c in calls if "student" not in c[0]} == {str(s.base_models[0])}  # selection: primary base only
     calls.clear()
     t2 = s.table2(f, g)
     assert {split for _, split, *_ in calls} == {"eval"}
-    assert sorted(t2["ssd"]) == [0, 1, 2]
+    assert sorted(t2["bases"]) == sorted(s.base_models) == [0, 1, 2] and len(set(s.base_models.values())) == 3
+    assert all(sorted(runs["ssd"]) == [0, 1, 2] for runs in t2["bases"].values())
+    assert {c[0] for c in calls if "student" not in c[0]} == {str(m) for m in s.base_models.values()}
     students = [c for c in calls if "student" in c[0]]
+    assert len(students) == 9
     assert all(c[0].startswith(str(s.root)) and "-1.4-20-" in c[0] and c[2] == 0.9 for c in students)
