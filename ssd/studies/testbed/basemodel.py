@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import shutil
 from pathlib import Path
 
 from ssd.cache import Stage
@@ -111,8 +112,6 @@ def build_base_model(settings: BaseModelSettings, seed: int, held_out: dict[str,
         corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         trained = Path(train(settings.recipe(seed), init, corpus, stage.dir / "train"))
         if final.exists():
-            import shutil  # noqa: PLC0415
-
             shutil.rmtree(final)
         trained.rename(final)
         stage.finish({"corpus_examples": len(records), "corpus_problems": len(problems)})

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ssd.experiment.report import verdict_sentence, write_results
 from ssd.metrics import format_interval
 
@@ -32,10 +34,10 @@ def pct(x: float) -> str:
 
 def plot_figures(out: Path, series: dict[str, Any]) -> list[str]:
     """Small PNGs for report.md; returns their file names."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib  # noqa: PLC0415 - plotting is optional and slow to import
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - after the backend is chosen
 
     names = []
 
@@ -269,8 +271,6 @@ def render_markdown(summary: dict[str, Any], series: dict[str, Any], figures: li
 def grid_reading(series: dict[str, Any], base_val: float) -> str:
     """How the validation grids relate to T_eff (monotone or with an interior peak, as the paper's Fig. 3 has
     near T_eff 1.2), how many cells beat the best base, and what training truncation does at the hottest T_train."""
-    import numpy as np  # noqa: PLC0415
-
     t_eff, values, cells = [], [], {}
     for name in ("grid_no_truncation", "grid_truncated"):
         g = series[name]

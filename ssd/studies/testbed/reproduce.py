@@ -151,7 +151,7 @@ def _grid_cell(cell: dict[str, Any]) -> dict[str, Any]:
 
 def setup(study: Study) -> dict[str, Any]:
     """Sizes of the model, its corpus and the splits, and the base stage's recorded training time."""
-    from safetensors import safe_open  # noqa: PLC0415
+    from safetensors import safe_open  # noqa: PLC0415 - part of the heavy pipeline extra
 
     cfg = study.cfg
     with safe_open(str(study.base_model / "model.safetensors"), "pt") as fh:

@@ -48,8 +48,8 @@ def token_labels(tokenizer, completion: str, spans: list[dict], offset: int) -> 
 def position_logits(model_dir: str | Path, problems: list[Problem], prompt_style: str
                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(logits [positions, vocab] float64, canonical token ids, labels) over all problems' completions."""
-    import torch  # noqa: PLC0415
-    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
+    import torch  # noqa: PLC0415 - heavy
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 - heavy
 
 
     configure_threads()
