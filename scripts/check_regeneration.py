@@ -3,6 +3,7 @@
 
     python -m scripts.check_regeneration                       # fresh results/cpu/summary.json vs git HEAD's
     python -m scripts.check_regeneration --reference OLD.json --fresh NEW.json
+    python -m scripts.check_regeneration --headline positive_control.measured_gain   # only some headlines
 
 Bit-identity is not promised across machines: float kernels differ between CPUs (the host is in every stage
 manifest), and a tiny model trained from scratch moves with them. What is promised is agreement within the
@@ -58,12 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", default=SUMMARY, help=f"the regenerated summary (default {SUMMARY})")
     parser.add_argument("--reference", default="HEAD",
                         help="a summary.json path, or a git revision whose committed summary is the reference")
+    parser.add_argument("--headline", action="append", choices=HEADLINES,
+                        help="check only this headline (repeatable; default: all)")
     args = parser.parse_args(argv)
     try:
         fresh = json.loads(Path(args.fresh).read_text(encoding="utf-8"))
         reference = (json.loads(Path(args.reference).read_text(encoding="utf-8")) if Path(args.reference).is_file()
                      else committed_summary(args.reference))
-        rows = compare(reference, fresh)
+        rows = compare(reference, fresh, args.headline or HEADLINES)
     except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as e:
         print(f"check_regeneration: cannot read a summary: {e}", file=sys.stderr)
         return 2

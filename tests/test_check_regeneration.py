@@ -34,3 +34,13 @@ def test_a_value_outside_fails_and_a_missing_headline_is_named(tmp_path, capsys)
     (tmp_path / "new.json").write_text(json.dumps(fresh))
     assert main(["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json")]) == 2
     assert "positive_control.predicted_gain missing" in capsys.readouterr().err
+
+
+def test_a_subset_of_headlines_can_be_checked(tmp_path):
+    fresh = summary(0.40)
+    fresh["base"]["pass@1"]["value"] = 0.88
+    (tmp_path / "ref.json").write_text(json.dumps(summary(0.40)))
+    (tmp_path / "new.json").write_text(json.dumps(fresh))
+    args = ["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json")]
+    assert main([*args, "--headline", "positive_control.measured_gain", "--headline", "ssd.pass@1"]) == 0
+    assert main([*args, "--headline", "base.pass@1"]) == 1
