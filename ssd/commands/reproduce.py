@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plot_control(control, out / CONTROL_FIGURE)
     summary = run(cfg, root, out, lead={"positive_control": control},
-                  lead_sections=[control_markdown(control), f"![{CONTROL_FIGURE}]({CONTROL_FIGURE})", ""])
+                  lead_sections=[control_markdown(control), ""])
     pc = summary["positive_control"]
     print(f"ssd reproduce: positive control predicted gain {pc['predicted_gain']['value']:+.3f} "
           f"{pc['predicted_gain']['ci']}, measured {pc['measured_gain']['value']:+.3f} {pc['measured_gain']['ci']}; "

@@ -178,9 +178,11 @@ def synthesis_stats(samples: Path, problems: dict[str, Problem]) -> dict:
 
 
 def _analysis_source_hash() -> str:
-    """A hash of the code the result depends on beyond the model stages (this package and theory/)."""
+    """A hash of the code the result depends on beyond the model stages (this package but its report renderer,
+    and theory/)."""
     here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py")) + sorted((here.parents[2] / "theory").glob("*.py"))
+    files = sorted(f for f in here.glob("*.py") if f.name != "report.py")
+    files += sorted((here.parents[2] / "theory").glob("*.py"))
     return config_hash([f.read_text(encoding="utf-8") for f in files], length=16)
 
 
