@@ -192,3 +192,31 @@ def test_official_program_cannot_forge_progress_reports_or_kill_its_supervisor(o
     assert [r.status for r in forged] == ["error"]
     run_official(official_sandbox, "import posix, signal\nposix.kill(posix.getppid(), signal.SIGKILL)")
     assert [w.proc.pid for w in official_sandbox.workers] == workers
+
+
+def test_official_mode_works_when_the_package_lives_under_tmp(tmp_path):
+    """A sandboxed child sees a private tmpfs at /tmp: everything official mode needs is imported before the fork
+    (a clone under /tmp, as a CI checkout may be, once graded every official sample as runtime_error)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import ssd
+
+    assert str(tmp_path).startswith("/tmp/")
+    shutil.copytree(Path(ssd.__file__).parent, tmp_path / "ssd", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(ssd.__file__).parent.parent / "theory", tmp_path / "theory",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import ssd\n"
+        f"assert ssd.__file__.startswith({str(tmp_path)!r}), ssd.__file__\n"
+        "from ssd.grading import grade_samples\n"
+        "from ssd.records import Problem, Sample\n"
+        "p = Problem('p', 't', 'q', 'stdin', [{'input': '1\\n', 'output': '1\\n'}])\n"
+        "s = Sample('p', 0, '', '```python\\nprint(input())\\n```', 'stop', 1, {}, 0)\n"
+        "print(grade_samples([s], {'p': p}, workers=1, semantics='official')[0].status)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "SSD_THREADS": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "passed"

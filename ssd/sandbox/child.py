@@ -29,6 +29,9 @@ import types
 from typing import Any
 
 from ssd.sandbox import Job, Limits, decode_value, encode_value
+# Imported here, in the fork server: a child sees a private tmpfs at /tmp, so a package installed under /tmp could
+# not be imported from inside it.
+from ssd.sandbox.official import apply_lcb_guard, run_wrapped
 
 EXIT_SETUP = 4  # the child could not enter the sandbox (the program never ran)
 MEMORY = "memory"  # reported instead of an exit code when the program died of MemoryError
@@ -227,8 +230,6 @@ def _run_official_tests(job: Job, first: int, count: int, devnull: int, limits: 
     """`run_tests_in_process` in LiveCodeBench's environment (ssd.sandbox.official): descriptors 0 and 1 are empty
     while the program runs, the module is executed once for all tests of this process, a stdin test's captured
     output is written to its stdout pipe afterwards, and threads are not waited for."""
-    from ssd.sandbox.official import apply_lcb_guard, run_wrapped  # noqa: PLC0415 - only this mode needs it
-
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     _bind_std_streams()
