@@ -2,8 +2,9 @@
 
 Guarantees:
 - Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
-  smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base` and `ssd` with `pass@1` and
-  `pass@5`, each `{value, ci}`), the figure series, PNGs and `report.md` via `report.write_all`.
+  smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base_seeds`; `base`, `ssd` and `delta`
+  with `pass@1` and `pass@5`, each `{value, ci}` averaged over the bases with two-level intervals; `bases`, one
+  entry per base model; `host`), the figure series, PNGs and `report.md` via `report.write_all`.
 - Every stage is cached under `--root`; a second run with the same config only reads and rewrites the
   results (seconds). A bad config stops with one `ConfigError` before any work and leaves the results alone.
 - Headline numbers come from the evaluation split only; every selection is made on the validation split.
@@ -18,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ssd.records import Verdict
 from ssd.cache import REPO_ROOT, read_manifest
 from ssd.metrics import paired_comparison, paired_comparison_over_bases, summarize
 from ssd.runtime import host_info
@@ -34,24 +34,13 @@ def _ci(metric: dict[str, Any]) -> dict[str, Any]:
     return {"value": metric["value"], "ci": list(metric["ci"])}
 
 
-def per_base_table(base: list[Verdict], ssd: list[Verdict], problems: dict, difficulties: list[str]) -> dict:
-    """One base: both arms' pass@k (intervals over problems) and the paired difference, overall and per difficulty."""
+def by_difficulty(compare, problems: dict, difficulties: list[str]) -> dict:
+    """`compare(keep, subset, k)` for k in (1, 5), overall and per difficulty; `keep` filters verdicts to `subset`."""
     out = {}
     for d in ["all", *difficulties]:
         subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
         keep = lambda vs: [v for v in vs if v.problem_id in subset]  # noqa: E731
-        out[d] = {f"pass@{k}": paired_comparison(keep(base), keep(ssd), subset, k) for k in (1, 5)}
-    return out
-
-
-def pooled_table(bases: list[tuple[list[Verdict], list[Verdict]]], problems: dict, difficulties: list[str]) -> dict:
-    """All bases: base vs SSD averaged over bases with two-level intervals, overall and per difficulty."""
-    out = {}
-    for d in ["all", *difficulties]:
-        subset = {pid: p for pid, p in problems.items() if d == "all" or p.difficulty == d}
-        keep = lambda vs: [v for v in vs if v.problem_id in subset]  # noqa: E731
-        out[d] = {f"pass@{k}": paired_comparison_over_bases([keep(b) for b, _ in bases], [keep(s) for _, s in bases],
-                                                              subset, k) for k in (1, 5)}
+        out[d] = {f"pass@{k}": compare(keep, subset, k) for k in (1, 5)}
     return out
 
 
@@ -73,7 +62,8 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
         base = runs["base"]["best_joint"]
         pooled = pooled_verdicts([r for _, r in runs["ssd"].values()], cfg.eval_n)
         ssd_summary = summarize(pooled, problems, ks=(1, 5))
-        paired = per_base_table(base.verdicts, pooled, problems, difficulties)
+        paired = by_difficulty(lambda keep, subset, k: paired_comparison(keep(base.verdicts), keep(pooled), subset, k),
+                               problems, difficulties)
         pairs.append((base.verdicts, pooled))
         manifest = read_manifest(runs["model"].parent) or {}
         bases.append({
@@ -87,7 +77,8 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
             "by_difficulty": {d: {k: _delta(v) for k, v in paired[d].items()} for d in difficulties},
             "health": {"base": base.summary["health"], "ssd": ssd_summary["health"]},
         })
-    pooled_all = pooled_table(pairs, problems, difficulties)
+    pooled_all = by_difficulty(lambda keep, subset, k: paired_comparison_over_bases(
+        [keep(b) for b, _ in pairs], [keep(s) for _, s in pairs], subset, k), problems, difficulties)
     table2 = {
         "n": cfg.eval_n, "n_problems": len(problems), "difficulties": difficulties, "n_bases": len(bases),
         "base": {"name": "base", "overall": {k: v["a"] for k, v in pooled_all["all"].items()},
