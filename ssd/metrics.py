@@ -179,20 +179,30 @@ def two_level_bootstrap(groups: Sequence[Sequence[float]] | Sequence[np.ndarray]
     interval resamples bases with replacement, then problems within each drawn base. `statistic` maps the
     averaged column vector to a number (default: its first column); a non-finite draw is left out.
     """
+    arrays, draws = _two_level_draws(groups, n_boot, seed)
+    return _two_level_estimate(arrays, draws, statistic or (lambda columns: columns[0]))
+
+
+def _two_level_draws(groups, n_boot: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The groups as 2-D arrays, and the base-averaged column means of every bootstrap draw (n_boot x columns)."""
     if not groups or any(len(g) == 0 for g in groups):
         raise ValueError("two_level_bootstrap: expected at least one group, each with at least one row")
     arrays = [np.asarray(g, dtype=float).reshape(len(g), -1) for g in groups]
-    statistic = statistic or (lambda columns: columns[0])
     rng = np.random.default_rng(seed)
-    draws = np.empty(n_boot)
+    draws = np.empty((n_boot, arrays[0].shape[1]))
     for r in range(n_boot):
         bases = rng.integers(len(arrays), size=len(arrays))
-        means = [arrays[b][rng.integers(len(arrays[b]), size=len(arrays[b]))].mean(axis=0) for b in bases]
-        draws[r] = statistic(np.mean(means, axis=0))
-    draws = draws[np.isfinite(draws)]
+        draws[r] = np.mean([arrays[b][rng.integers(len(arrays[b]), size=len(arrays[b]))].mean(axis=0)
+                            for b in bases], axis=0)
+    return arrays, draws
+
+
+def _two_level_estimate(arrays: list[np.ndarray], draws: np.ndarray, statistic) -> dict[str, Any]:
+    values = np.array([statistic(d) for d in draws], dtype=float)
+    values = values[np.isfinite(values)]
     tail = (1 - CONFIDENCE) / 2
     value = float(statistic(np.mean([a.mean(axis=0) for a in arrays], axis=0)))
-    ci = [float(np.quantile(draws, tail)), float(np.quantile(draws, 1 - tail))] if len(draws) else [math.nan] * 2
+    ci = [float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))] if len(values) else [math.nan] * 2
     return {"value": value, "ci": ci, "n_groups": len(arrays), "n_rows": [len(a) for a in arrays]}
 
 
@@ -217,7 +227,8 @@ def paired_comparison_over_bases(runs_a: Sequence[Iterable[Verdict]], runs_b: Se
         scores_a = per_problem_scores(per_problem_counts(a, problems), k)
         scores_b = per_problem_scores(per_problem_counts(b, problems), k)
         groups.append([[scores_a[p], scores_b[p]] for p in ids])
-    arm_a, arm_b, delta = (two_level_bootstrap(groups, n_boot, seed, statistic=f) for f in
+    arrays, draws = _two_level_draws(groups, n_boot, seed)  # one set of draws for both arms and their difference
+    arm_a, arm_b, delta = (_two_level_estimate(arrays, draws, f) for f in
                            (lambda m: m[0], lambda m: m[1], lambda m: m[1] - m[0]))
     mean_diffs = np.mean([[row[1] - row[0] for row in g] for g in groups], axis=0)
     n_better, n_worse = int((mean_diffs > 0).sum()), int((mean_diffs < 0).sum())
