@@ -69,3 +69,13 @@ def test_an_impossible_design_names_the_file_and_the_dotted_key(tmp_path):
     path.write_text("design: {lock_error: 1.5}\n")
     with pytest.raises(ConfigError, match=r"control.yaml: design.lock_error: expected a value in \(0, 1\)"):
         load_config(path, ControlConfig)
+
+
+@pytest.mark.parametrize("t_train, lr, edge", [(0.7, 3e-3, None), (0.5, 3e-3, "T_train"), (0.7, 1e-2, "lr")])
+def test_the_report_says_when_the_selected_recipe_sits_on_the_grids_edge(t_train, lr, edge):
+    from ssd.studies.control.report import _grid_edges
+
+    runs = [{"recipe": {"t_train": t, "top_k": 0, "top_p": 0.8}, "lr": r} for t in (0.5, 0.7, 1.4)
+            for r in (1e-3, 3e-3, 1e-2)]
+    text = _grid_edges({"runs": runs, "selected": {"recipe": {"t_train": t_train, "top_k": 0, "top_p": 0.8}, "lr": lr}})
+    assert ("inside the grid" in text) == (edge is None) and (edge is None or f"edge in {edge}" in text)

@@ -48,6 +48,17 @@ def _against_any_order(result: dict) -> str:
         f"measured {_pp(untruncated)} pp on the first base: the fit itself costs part of the predicted gain.")
 
 
+def _grid_edges(grid: dict) -> str:
+    """Whether the selected recipe sits inside the grid on T_train and lr, or on an edge (its optimum may lie beyond)."""
+    runs, selected = grid["runs"], grid["selected"]
+    values = {"T_train": (sorted({r["recipe"]["t_train"] for r in runs}), selected["recipe"]["t_train"]),
+              "lr": (sorted({r["lr"] for r in runs}), selected["lr"])}
+    edges = [name for name, (axis, value) in values.items() if len(axis) > 1 and value in (axis[0], axis[-1])]
+    if not edges:
+        return "It lies inside the grid on T_train and lr."
+    return f"It lies on the grid's edge in {' and '.join(edges)}: the best recipe may lie beyond the grid."
+
+
 def render_markdown(result: dict) -> str:
     """The report.md section for `positive_control`."""
     c = result["controls"]
@@ -78,7 +89,7 @@ def render_markdown(result: dict) -> str:
     lines += [
         "",
         f"Trained-student recipe (selected on validation from the grid): T_train {selected['recipe']['t_train']}, "
-        f"top-p {selected['recipe']['top_p']}, lr {selected['lr']}.",
+        f"top-p {selected['recipe']['top_p']}, lr {selected['lr']}. {_grid_edges(result['student_grid'])}",
         "",
         "Controls (prediction from the ideal student on each base; measured with a trained student on the first base):",
         "",

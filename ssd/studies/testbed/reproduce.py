@@ -4,7 +4,7 @@ Guarantees:
 - Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
   smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base_seeds`; `base`, `ssd` and `delta`
   with `pass@1` and `pass@5`, each `{value, ci}` averaged over the bases with two-level intervals; `bases`, one
-  entry per base model; `host`), the figure series, PNGs and `report.md` via `report.write_all`.
+  entry per base model with its fit at lock positions on validation, `lock_accuracy_val`; `host`), the figure series, PNGs and `report.md` via `report.write_all`.
 - Every stage is cached under `--root`; a second run with the same config only reads and rewrites the
   results (seconds). A bad config stops with one `ConfigError` before any work and leaves the results alone.
 - Headline numbers come from the evaluation split only; every selection is made on the validation split.
@@ -25,7 +25,7 @@ from ssd.runtime import host_info
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.report import mechanism_sentence, write_all
 from ssd.studies.testbed.study import Study, StudyConfig, pooled_verdicts
-from ssd.studies.testbed.tokenstats import cached_token_statistics
+from ssd.studies.testbed.tokenstats import cached_lock_accuracy, cached_token_statistics
 
 CONFIG_DIR = REPO_ROOT / "experiments" / "cpu"
 
@@ -68,6 +68,7 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
         manifest = read_manifest(runs["model"].parent) or {}
         bases.append({
             "seed": base_seed, "training_seconds": manifest.get("wall_seconds"),
+            "lock_accuracy_val": cached_lock_accuracy(root, runs["model"], study.splits["val"], cfg.prompt_style),
             "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
             "base_temperature_only": {k: _ci(v) for k, v in
                                       runs["base"]["best_temperature_only"].summary["pass_at_k"].items()},

@@ -7,6 +7,11 @@ the distribution over every completion token. A completion token is a `fork` pos
 contain a fork label, else `lock` if they contain a lock label, else `other`. The decoded distributions
 (temperature, top-k, top-p) come from the decoding oracle `theory.decoding`.
 
+Base fit (`cached_lock_accuracy`): the share of lock positions where the model's most likely token is the
+canonical one, by what the lock copies: a `number` (a constant the statement dictates), a `loop variable`
+(the name bound at an earlier fork) or `other`. A base that has not learned to copy numbers from the statement
+guesses them, and its pass@1 falls with that share.
+
 Guarantees: `cached_token_statistics` computes once per (model, problems, settings). Per label and overall, the mean over positions of (a) the cumulative probability mass of the
 top r tokens at temperature 1 without truncation, (b) the number of tokens kept by the evaluation truncation
 and (c) the entropy (nats) of the truncated distribution, for each evaluation temperature; plus (d) the
@@ -25,9 +30,11 @@ from ssd.cache import Stage, atomic_write_json, model_identity, problems_identit
 from ssd.prompts import build_prompt, encode_example
 from ssd.records import Problem
 from ssd.runtime import configure_threads
+from ssd.studies.testbed.benchmark import LOOP_VARS
 from theory.decoding import decode_distribution, kept_support
 
 LABELS = ("fork", "lock", "other")
+LOCK_KINDS = ("number", "loop variable", "other")
 
 
 def token_labels(tokenizer, completion: str, spans: list[dict], offset: int) -> tuple[list[int], list[str]]:
@@ -97,20 +104,53 @@ def statistics(logits: np.ndarray, targets: np.ndarray, temperatures: list[float
     return out
 
 
-def cached_token_statistics(root: str | Path, model_dir: str | Path, problems: list[Problem], **kwargs: Any
-                            ) -> dict[str, Any]:
-    """`token_statistics` inside a stage keyed by the model, the problems and the settings."""
+def lock_kind(token_text: str) -> str:
+    """What a lock token copies: `number` (it holds a digit), `loop variable` or `other`."""
+    text = token_text.strip()
+    if any(ch.isdigit() for ch in text):
+        return "number"
+    return "loop variable" if text in LOOP_VARS else "other"
 
-    stage = Stage(root, "testbed-token-stats", {"settings": kwargs},
+
+def lock_accuracy(model_dir: str | Path, problems: list[Problem], prompt_style: str) -> dict[str, Any]:
+    """`{kind: {"accuracy", "positions"}}` over lock positions, kinds as `lock_kind` (see the module docstring)."""
+    from transformers import AutoTokenizer  # noqa: PLC0415 - heavy
+
+    logits, targets, labels = position_logits(model_dir, problems, prompt_style)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    hits: dict[str, list[bool]] = {kind: [] for kind in LOCK_KINDS}
+    for predicted, target, label in zip(logits.argmax(axis=-1), targets, labels):
+        if label == "lock":
+            hits[lock_kind(tokenizer.decode([int(target)]))].append(bool(predicted == target))
+    return {kind: {"accuracy": float(np.mean(h)) if h else None, "positions": len(h)} for kind, h in hits.items()}
+
+
+def cached_lock_accuracy(root: str | Path, model_dir: str | Path, problems: list[Problem], prompt_style: str
+                         ) -> dict[str, Any]:
+    """`lock_accuracy` inside a stage keyed by the model and the problems."""
+    return _cached(root, "testbed-base-fit", model_dir, problems, {"prompt_style": prompt_style},
+                   lambda: lock_accuracy(model_dir, problems, prompt_style))
+
+
+def _cached(root: str | Path, name: str, model_dir: str | Path, problems: list[Problem], settings: dict[str, Any],
+            compute) -> dict[str, Any]:
+    stage = Stage(root, name, {"settings": settings},
                   inputs={"model": model_identity(model_dir), "problems": problems_identity({p.id: p for p in problems})})
     path = stage.dir / "stats.json"
     if stage.complete:
         return json.loads(path.read_text(encoding="utf-8"))
     with stage:
-        stats = token_statistics(model_dir, problems, **kwargs)
+        stats = compute()
         atomic_write_json(path, stats)
         stage.finish()
     return stats
+
+
+def cached_token_statistics(root: str | Path, model_dir: str | Path, problems: list[Problem], **kwargs: Any
+                            ) -> dict[str, Any]:
+    """`token_statistics` inside a stage keyed by the model, the problems and the settings."""
+    return _cached(root, "testbed-token-stats", model_dir, problems, kwargs,
+                   lambda: token_statistics(model_dir, problems, **kwargs))
 
 
 def token_statistics(model_dir: str | Path, problems: list[Problem], *, prompt_style: str,
