@@ -41,10 +41,10 @@ class BaseModelSettings:
     spec: TinySpec = dataclasses.field(default_factory=lambda: TinySpec(
         hidden_size=128, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
         intermediate_size=384, max_position_embeddings=512))
-    epochs: float = 1.0
+    epochs: float = 2.0
     micro_batch_size: int = 32
-    lr: float = 3e-3
-    min_lr: float = 3e-4
+    lr: float = 1e-3  # at 3e-3 a base learns one of its two copy skills, not both (experiments/cpu/full.yaml)
+    min_lr: float = 1e-4
     warmup_steps: int = 30
     seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])  # one independent base model each
 
