@@ -38,6 +38,11 @@ def test_every_base_is_reported_and_the_pooled_headline_averages_them(quick_run)
     assert delta["ci"][0] <= delta["value"] <= delta["ci"][1] and 0 <= delta["p_value"] <= 1
     assert s["host"]["cpu_model"] and "cpu_flags" in s["host"]
     assert len({b["training_seconds"] is not None for b in s["bases"]}) == 1
+    for b in s["bases"]:  # each base's copy accuracy at validation lock positions, by what the lock copies
+        fit = b["lock_accuracy_val"]
+        assert set(fit) == {"number", "loop variable", "other"} and fit["number"]["positions"] > 0
+        assert all(v["accuracy"] is None or 0 <= v["accuracy"] <= 1 for v in fit.values())
+    assert "numbers / loop variables copied" in (base / "out" / "report.md").read_text()
 
 
 def test_positive_control_leads_the_summary_and_the_report(quick_run):
