@@ -207,12 +207,16 @@ def _two_level_estimate(arrays: list[np.ndarray], draws: np.ndarray, statistic) 
 
 
 def format_interval(estimate: Mapping[str, Any], signed: bool = False) -> str:
-    """`value [lo, hi]` in percent with one decimal, of a `{value, ci}` rate or a `{delta, ci}` difference
-    (signed: with + / -, for differences)."""
-    number = "{:+.1f}" if signed else "{:.1f}"
+    """`value [lo, hi]` in percent, of a `{value, ci}` rate or a `{delta, ci}` difference (signed: with + / -,
+    for differences); one decimal, or up to three where one decimal would print a nonzero number as 0.0."""
     value = estimate["value"] if "value" in estimate else estimate["delta"]
     lo, hi = estimate["ci"]
-    return f"{number.format(100 * value)} [{number.format(100 * lo)}, {number.format(100 * hi)}]"
+    numbers = [100 * value, 100 * lo, 100 * hi]
+    decimals = 1
+    while decimals < 3 and any(0 < abs(x) < 0.5 * 10 ** -decimals for x in numbers):
+        decimals += 1
+    number = f"{{:{'+' if signed else ''}.{decimals}f}}"
+    return f"{number.format(numbers[0])} [{number.format(numbers[1])}, {number.format(numbers[2])}]"
 
 
 def paired_comparison_over_bases(runs_a: Sequence[Iterable[Verdict]], runs_b: Sequence[Iterable[Verdict]],

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssd.metrics import pass_at_k, paired_comparison, sample_health, sign_test, summarize
+from ssd.metrics import format_interval, pass_at_k, paired_comparison, sample_health, sign_test, summarize
 from ssd.records import Problem, Sample, Verdict
 
 
@@ -145,3 +145,12 @@ def test_paired_comparison_over_bases_of_one_base_matches_the_single_base_compar
     assert pooled["b"]["value"] == pytest.approx(1.0) and pooled["n_bases"] == 1
     with pytest.raises(ValueError, match="one run a and one run b per base"):
         paired_comparison_over_bases([RUN, RUN], [better], PROBLEMS)
+
+
+@pytest.mark.parametrize("estimate, signed, text", [
+    ({"value": 0.531, "ci": [0.296, 0.86]}, False, "53.1 [29.6, 86.0]"),
+    ({"delta": -0.000207, "ci": [-0.000526, -0.0000464]}, True, "-0.021 [-0.053, -0.005]"),
+    ({"delta": 0.0, "ci": [0.0, 0.0]}, True, "+0.0 [+0.0, +0.0]"),
+])
+def test_an_interval_never_prints_a_nonzero_number_as_zero(estimate, signed, text):
+    assert format_interval(estimate, signed=signed) == text
