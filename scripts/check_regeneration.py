@@ -4,6 +4,7 @@
     python -m scripts.check_regeneration                       # fresh results/cpu/summary.json vs git HEAD's
     python -m scripts.check_regeneration --reference OLD.json --fresh NEW.json
     python -m scripts.check_regeneration --headline positive_control.measured_gain   # only some headlines
+    python -m scripts.check_regeneration --record results/cpu/regeneration_check.json  # also write the comparison
 
 Bit-identity is not promised across machines: float kernels differ between CPUs (the host is in every stage
 manifest), and a tiny model trained from scratch moves with them. What is promised is agreement within the
@@ -49,6 +50,24 @@ def compare(reference: dict[str, Any], fresh: dict[str, Any], headlines=HEADLINE
     return rows
 
 
+def differing_paths(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted paths where two summaries differ (a `host` object counts as one value)."""
+    if isinstance(a, dict) and isinstance(b, dict) and not prefix.endswith("host"):
+        return [path for key in sorted(set(a) | set(b))
+                for path in differing_paths(a.get(key), b.get(key), f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [path for i, (x, y) in enumerate(zip(a, b)) for path in differing_paths(x, y, f"{prefix}.{i}")]
+    return [] if a == b else [prefix]
+
+
+def record(reference: dict[str, Any], fresh: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The comparison as a results file: rows, whether each headline is bit-identical, every differing path."""
+    return {"rows": rows, "headlines_identical": all(r["fresh"] == r["committed"] for r in rows),
+            "differing_paths": differing_paths(reference, fresh),
+            "reference_host": reference.get("host"), "fresh_host": fresh.get("host"),
+            "reference_wall_seconds": reference.get("wall_seconds"), "fresh_wall_seconds": fresh.get("wall_seconds")}
+
+
 def committed_summary(revision: str) -> dict[str, Any]:
     text = subprocess.run(["git", "show", f"{revision}:{SUMMARY}"], check=True, capture_output=True, text=True).stdout
     return json.loads(text)
@@ -61,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a summary.json path, or a git revision whose committed summary is the reference")
     parser.add_argument("--headline", action="append", choices=HEADLINES,
                         help="check only this headline (repeatable; default: all)")
+    parser.add_argument("--record", help="also write the comparison (rows, differing paths, hosts) to this JSON file")
     args = parser.parse_args(argv)
     try:
         fresh = json.loads(Path(args.fresh).read_text(encoding="utf-8"))
@@ -78,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "inside" if r["inside"] else "OUTSIDE"
         print(f"{r['headline']:<34} committed {100 * r['committed']:+6.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]   "
               f"fresh {100 * r['fresh']:+6.1f}   {verdict}")
+    if args.record:
+        Path(args.record).write_text(json.dumps(record(reference, fresh, rows), indent=2) + "\n", encoding="utf-8")
     outside = [r["headline"] for r in rows if not r["inside"]]
     print("regenerated within the committed intervals" if not outside else f"NOT regenerated: {', '.join(outside)}")
     return 1 if outside else 0

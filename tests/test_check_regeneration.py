@@ -1,7 +1,7 @@
 """scripts/check_regeneration: fresh headline values against the committed intervals."""
 import json
 
-from scripts.check_regeneration import HEADLINES, compare, main
+from scripts.check_regeneration import HEADLINES, compare, differing_paths, main
 
 
 def summary(value: float, half_width: float = 0.05) -> dict:
@@ -44,3 +44,18 @@ def test_a_subset_of_headlines_can_be_checked(tmp_path):
     args = ["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json")]
     assert main([*args, "--headline", "positive_control.measured_gain", "--headline", "ssd.pass@1"]) == 0
     assert main([*args, "--headline", "base.pass@1"]) == 1
+
+
+def test_the_record_names_every_differing_path_and_treats_the_host_as_one_value(tmp_path):
+    ref, fresh = summary(0.40), summary(0.40)
+    ref["host"], fresh["host"] = {"cpu_model": "A", "load_average": [1.0]}, {"cpu_model": "B", "load_average": [2.0]}
+    ref["bases"], fresh["bases"] = [{"seed": 0, "training_seconds": 10}], [{"seed": 0, "training_seconds": 12}]
+    assert differing_paths(ref, fresh) == ["bases.0.training_seconds", "host"]
+    (tmp_path / "ref.json").write_text(json.dumps(ref))
+    (tmp_path / "new.json").write_text(json.dumps(fresh))
+    out = tmp_path / "check.json"
+    assert main(["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json"),
+                 "--record", str(out)]) == 0
+    written = json.loads(out.read_text())
+    assert written["headlines_identical"] and written["fresh_host"]["cpu_model"] == "B"
+    assert len(written["rows"]) == len(HEADLINES)
