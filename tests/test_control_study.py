@@ -22,6 +22,9 @@ def test_the_truth_is_perfectly_calibrated_and_the_ideal_student_cuts_lock_tails
     model = position_probabilities(table, problems, TOKEN, decision_offset=0)
     report = calibration(model, generator_probabilities(problems, design))
     assert report["max_abs_diff"] < 1e-12
+    locks = report["per_quantity"]["lock_dictated"]
+    assert len(locks["mean_abs_diff_per_index"]) == len(problems[0].metadata["locks"])
+    assert max(locks["mean_abs_diff_per_index"]) < 1e-12 and abs(locks["mean_diff"]) < 1e-12
     base = fit_summary(table, problems, TOKEN, decision_offset=0)
     student = fit_summary(student_table(table, SSDRecipe(1.0, 0, 0.7)), problems, TOKEN, decision_offset=0)
     assert base["lock_tail_mass"] == pytest.approx(design.lock_error)
@@ -79,3 +82,12 @@ def test_the_report_says_when_the_selected_recipe_sits_on_the_grids_edge(t_train
             for r in (1e-3, 3e-3, 1e-2)]
     text = _grid_edges({"runs": runs, "selected": {"recipe": {"t_train": t_train, "top_k": 0, "top_p": 0.8}, "lr": lr}})
     assert ("inside the grid" in text) == (edge is None) and (edge is None or f"edge in {edge}" in text)
+
+
+def test_calibration_separates_bias_from_scatter():
+    truth = {"lock_dictated": np.full((4, 2), 0.75)}
+    biased = calibration({"lock_dictated": np.full((4, 2), 0.70)}, truth)["per_quantity"]["lock_dictated"]
+    scattered = calibration({"lock_dictated": np.array([[0.70, 0.80]] * 4)}, truth)["per_quantity"]["lock_dictated"]
+    assert biased["mean_diff"] == pytest.approx(-0.05) and scattered["mean_diff"] == pytest.approx(0.0)
+    assert biased["median_abs_diff"] == pytest.approx(0.05) == scattered["median_abs_diff"]
+    assert scattered["mean_abs_diff_per_index"] == pytest.approx([0.05, 0.05])

@@ -65,12 +65,18 @@ def generator_probabilities(problems: list[Problem], design: Design) -> dict[str
 
 
 def calibration(model: dict[str, np.ndarray], truth: dict[str, np.ndarray]) -> dict:
-    """Mean (over problems) model vs generator per quantity, and the largest / mean absolute difference."""
+    """Mean (over problems) model vs generator per quantity, and the largest / mean absolute difference; per
+    quantity also the signed mean difference (bias), the median and 90th percentile of the absolute difference
+    (scatter), and for the locks the mean absolute difference at each lock index."""
     per = {}
     for name in truth:
+        diff = model[name] - truth[name]
         per[name] = {"model": float(model[name].mean()), "generator": float(truth[name].mean()),
-                     "max_abs_diff": float(np.abs(model[name] - truth[name]).max()),
-                     "mean_abs_diff": float(np.abs(model[name] - truth[name]).mean())}
+                     "max_abs_diff": float(np.abs(diff).max()), "mean_abs_diff": float(np.abs(diff).mean()),
+                     "mean_diff": float(diff.mean()), "median_abs_diff": float(np.median(np.abs(diff))),
+                     "p90_abs_diff": float(np.quantile(np.abs(diff), 0.9))}
+        if diff.ndim == 2:
+            per[name]["mean_abs_diff_per_index"] = np.abs(diff).mean(axis=0).tolist()
     return {"per_quantity": per, "max_abs_diff": max(p["max_abs_diff"] for p in per.values()),
             "mean_abs_diff": float(np.mean([p["mean_abs_diff"] for p in per.values()]))}
 

@@ -116,6 +116,14 @@ def render_markdown(result: dict) -> str:
     for name in per_base[0]:
         lines.append(f"| {name.replace('_', ' ')} | {per_base[0][name]['generator']:.3f} "
                      f"| {_fixed(b[name]['model'] for b in per_base)} | {_fixed(b[name]['mean_abs_diff'] for b in per_base)} |")
+    locks = [b["lock_dictated"] for b in per_base]
+    pretrain = [b["per_quantity"]["lock_dictated"] for b in result["calibration"]["per_base_pretrain"]]
+    lines += ["", "Where the lock calibration misses (per base): bias (signed mean difference) "
+              f"{_fixed(q['mean_diff'] for q in locks)}; scatter: median |diff| {_fixed(q['median_abs_diff'] for q in locks)}, "
+              f"90th percentile {_fixed(q['p90_abs_diff'] for q in locks)}; mean |diff| per lock index "
+              + "; ".join(_fixed(q["mean_abs_diff_per_index"]) for q in locks) + ". On pretraining problems the "
+              f"bases were trained on, mean |diff| {_fixed(q['mean_abs_diff'] for q in pretrain)}: a scatter as large on "
+              "seen problems is a fit that is noisy per context, not a failure to generalise."]
     lines += [
         "",
         "Where the gain goes (first base; lock tail mass, fork correct-branch share on evaluation problems):",

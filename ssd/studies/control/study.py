@@ -208,6 +208,7 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
     sets = {f"{split}/{family}": _family(problems[split], family)
             for split in ("val", "eval") for family in benchmark.FAMILIES}
     sets["seen/fragile"] = _family(pool, "fragile")[:cfg.seen_problems]
+    sets["pretrain"] = problems["pretrain"][:cfg.seen_problems]  # problems the bases were trained on
     token_of = token_ids()
     theory = theory_on_generator(cfg, problems)
 
@@ -223,8 +224,11 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
         model_probs = {k: np.concatenate([position_probabilities(tables[f"eval/{f}"], sets[f"eval/{f}"], token_of)[k]
                                           for f in benchmark.FAMILIES]) for k in ("fork_popular", "fork_correct",
                                                                                   "fork_junk", "lock_dictated")}
+        trained_on = calibration(position_probabilities(tables["pretrain"], sets["pretrain"], token_of),
+                                 generator_probabilities(sets["pretrain"], cfg.design))
         bases.append({"seed": seed, "model": str(model), "a": a, "b": b, "c": c, "a_benign": a_benign,
-                      "calibration": calibration(model_probs, generator_probabilities(evals, cfg.design))})
+                      "calibration": calibration(model_probs, generator_probabilities(evals, cfg.design)),
+                      "calibration_pretrain": trained_on})
         base_tables.append(tables)
 
     # exact pass@1 of a model against sampling through the generation backend, graded in the sandbox
@@ -321,6 +325,7 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
         "ratio": _ratio(measured, predicted, cfg.bootstrap, seed=4),
         "controls": controls,
         "calibration": {"per_base": [b["calibration"] for b in bases],
+                        "per_base_pretrain": [b["calibration_pretrain"] for b in bases],
                         "max_abs_diff": max(b["calibration"]["max_abs_diff"] for b in bases),
                         "mean_abs_diff": float(np.mean([b["calibration"]["mean_abs_diff"] for b in bases])),
                         "target": 0.03},
