@@ -91,3 +91,13 @@ def test_calibration_separates_bias_from_scatter():
     assert biased["mean_diff"] == pytest.approx(-0.05) and scattered["mean_diff"] == pytest.approx(0.0)
     assert biased["median_abs_diff"] == pytest.approx(0.05) == scattered["median_abs_diff"]
     assert scattered["mean_abs_diff_per_index"] == pytest.approx([0.05, 0.05])
+
+
+def test_line_ids_come_in_the_same_order_in_every_process():
+    import subprocess
+    import sys
+
+    code = "from ssd.studies.control.study import token_ids; print(list(token_ids())[:50])"
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3)}
+    assert len(runs) == 1

@@ -101,7 +101,10 @@ def _public(result: dict) -> dict:
 
 
 def token_ids() -> dict[str, int]:
-    return {token[:-1]: i for token, i in build_tokenizer().get_vocab().items() if token.endswith("\n")}
+    """Line -> token id, in id order (the tokenizer's own vocabulary order varies between processes, and sums over
+    lines must not)."""
+    vocab = sorted(build_tokenizer().get_vocab().items(), key=lambda item: item[1])
+    return {token[:-1]: i for token, i in vocab if token.endswith("\n")}
 
 
 def theory_on_generator(cfg: ControlConfig, problems: dict[str, list[Problem]]) -> dict:
