@@ -6,9 +6,9 @@ append, per base seed, its copy accuracy at lock positions on validation problem
     python -m scripts.probe_base_recipe --name old --seeds 0 lr=3.0e-3 min_lr=3.0e-4 epochs=1.5 spec.num_hidden_layers=6
 
 The problems are 190 of the validation split (30 easy, 80 medium, 80 hard); nothing here looks at the
-evaluation split. Each row records the recipe, the seed, and the training time and host from the base's stage manifest
-(a base already in `--root` is read, not retrained). The rows behind the
-committed recipe are in `results/cpu/base_recipe_probe.jsonl`.
+evaluation split. Each row records the recipe, the seed, and the training time and host from the base's stage
+manifest (a base already in `--root` is read, not retrained). The rows behind the committed recipe are in
+`results/cpu/base_recipe_probe.jsonl`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ssd.config import load_config
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.basemodel import build_base_model
 from ssd.studies.testbed.study import StudyConfig
-from ssd.studies.testbed.tokenstats import lock_accuracy
+from ssd.studies.testbed.tokenstats import LOCK_KINDS, lock_accuracy
 
 CONFIG = "experiments/cpu/full.yaml"
 PROBLEMS = {"easy": 30, "medium": 80, "hard": 80}
@@ -30,7 +30,7 @@ PROBLEMS = {"easy": 30, "medium": 80, "hard": 80}
 
 def accuracy_row(model_dir: Path, problems) -> dict[str, float | None]:
     acc = lock_accuracy(model_dir, problems, "paper")
-    return {kind: acc[kind]["accuracy"] for kind in ("number", "loop variable", "other")}
+    return {kind: acc[kind]["accuracy"] for kind in LOCK_KINDS}
 
 
 def main(argv: list[str] | None = None) -> int:

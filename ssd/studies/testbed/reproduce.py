@@ -4,7 +4,8 @@ Guarantees:
 - Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
   smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base_seeds`; `base`, `ssd` and `delta`
   with `pass@1` and `pass@5`, each `{value, ci}` averaged over the bases with two-level intervals; `bases`, one
-  entry per base model with its fit at lock positions on validation, `lock_accuracy_val`; `host`), the figure series, PNGs and `report.md` via `report.write_all`.
+  entry per base model with its fit at lock positions on validation, `lock_accuracy_val`; `host`), the figure
+  series, PNGs and `report.md` via `report.write_all`.
 - Every stage is cached under `--root`; a second run with the same config only reads and rewrites the
   results (seconds). A bad config stops with one `ConfigError` before any work and leaves the results alone.
 - Headline numbers come from the evaluation split only; every selection is made on the validation split.
