@@ -1,18 +1,23 @@
-"""Process-wide runtime knobs (the torch thread count, the default device) and a description of the host.
+"""Process-wide runtime knobs (the torch thread count, the default device), independent jobs in parallel
+processes, and a description of the host.
 
 Guarantees: `configure_threads(n)` sets torch's intra-op threads to `n` (default: the `SSD_THREADS`
 environment variable, else the number of cores) and inter-op threads to 1, once per process, so that
-two cores are never oversubscribed. `host_info()` describes the machine a measurement ran on: CPU model,
+two cores are never oversubscribed. `run_in_processes(jobs, threads)` runs independent jobs in at most
+`threads` spawned processes that share the `threads` torch threads (each process's `SSD_THREADS` is its share),
+and returns their results in order. `host_info()` describes the machine a measurement ran on: CPU model,
 cores, the instruction-set flags that decide CPU matmul speed (bf16 is emulated, ~10x slower, without
 avx512_bf16 or AMX), the torch build, threads in use and the load average at call time, GPUs if any.
 Does not: pin processes to cores.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 _configured: int | None = None
 # CPU flags that change what a CPU benchmark measures (names as in /proc/cpuinfo).
@@ -43,6 +48,29 @@ def configure_threads(n: int | None = None) -> int:
                 pass
         _configured = n
     return n
+
+
+def _worker_threads(n: int) -> None:
+    os.environ["SSD_THREADS"] = str(n)  # every configure_threads() in the worker, SFT's included, keeps its share
+    configure_threads(n)
+
+
+def run_in_processes(jobs: list[Callable[[], Any]], threads: int) -> list[Any]:
+    """Each job (a picklable zero-argument callable, e.g. a functools.partial of a module-level function) in one of
+    min(threads, len(jobs)) spawned processes, started in list order; their results in that order. The first
+    failure is raised once the running jobs end (jobs not yet started are cancelled). One worker: in this process."""
+    workers = min(threads, len(jobs))
+    if workers <= 1:
+        return [job() for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_threads,
+                             initargs=(threads // workers,)) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def default_device() -> str:

@@ -2,22 +2,25 @@
 
 Two studies, one results folder: the positive control (ssd.studies.control: a benchmark family where the theory
 predicts an SSD gain, evaluated exactly) and the benign testbed (ssd.studies.testbed). Both configs are loaded and
-validated before any work starts; the control's result is `positive_control` in `summary.json` and the first
-section of `report.md`. This module parses arguments and picks the folders.
+validated before any work starts. The stages that do not depend on each other (the testbed's base models and the
+whole control) run first, in `SSD_THREADS` single-thread processes; the rest runs in this process and reads them
+from the cache. The control's result is `positive_control` in `summary.json` and the first section of `report.md`.
+This module parses arguments and picks the folders.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from ssd.cache import REPO_ROOT
 from ssd.config import load_config
-from ssd.runtime import configure_threads
+from ssd.runtime import configure_threads, run_in_processes
 from ssd.studies.control.report import plot as plot_control
 from ssd.studies.control.report import render_markdown as control_markdown
 from ssd.studies.control.study import ControlConfig, run_control
 from ssd.studies.testbed.reproduce import CONFIG_DIR, run
-from ssd.studies.testbed.study import StudyConfig
+from ssd.studies.testbed.study import StudyConfig, base_model_builders
 
 CONTROL_FIGURE = "positive_control.png"
 
@@ -35,9 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config or CONFIG_DIR / f"{name}.yaml", StudyConfig, args.overrides)
     control_cfg = load_config(args.control_config or CONFIG_DIR / f"control{'_quick' if args.quick else ''}.yaml",
                               ControlConfig)
-    configure_threads()
+    threads = configure_threads()
     root = Path(args.root or REPO_ROOT / "runs" / f"cpu{suffix}")
     out = Path(args.out or REPO_ROOT / "results" / f"cpu{suffix}")
+    # The independent stages first, side by side: the testbed's base models (longest first) and the whole control.
+    # Their results do not depend on the thread count (results/cpu/regeneration_check.json), so the runs below
+    # read them from the cache.
+    run_in_processes([*base_model_builders(cfg, root).values(), functools.partial(run_control, control_cfg, root)],
+                     threads)
     control = run_control(control_cfg, root)
     out.mkdir(parents=True, exist_ok=True)
     plot_control(control, out / CONTROL_FIGURE)

@@ -21,8 +21,9 @@ a graded run of this call or its cache. Does not: write the report (`report.py` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
@@ -31,7 +32,7 @@ from ssd.experiment.run import Arm, ArmResult, RunConfig, SSDRecipe, StageClock,
 from ssd.experiment.steps import Evaluation, read_samples
 from ssd.generation.sampling import has_code
 from ssd.prompts import STYLES as PROMPT_STYLES
-from ssd.records import Verdict
+from ssd.records import Problem, Verdict
 from ssd.sft import SFTRecipe
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.basemodel import BaseModelSettings, build_base_model
@@ -130,17 +131,28 @@ def cell_name(temperature: float, trunc: Truncation) -> str:
     return f"T{temperature} {trunc.label()}"
 
 
+def held_out_splits(cfg: StudyConfig) -> dict[str, list[Problem]]:
+    """The SSD prompt pool, validation and evaluation problems (disjoint from every base's corpus)."""
+    return {name: bm.make_split(name, getattr(cfg, name), seed=cfg.benchmark_seed) for name in ("pool", "val", "eval")}
+
+
+def base_model_builders(cfg: StudyConfig, root: str | Path, splits: dict[str, list[Problem]] | None = None
+                        ) -> dict[int, Callable[[], Path]]:
+    """Base seed -> a picklable call that trains (or reads) that base model (`basemodel.build_base_model`)."""
+    splits = splits if splits is not None else held_out_splits(cfg)
+    return {seed: functools.partial(build_base_model, cfg.base, seed, splits, prompt_style=cfg.prompt_style,
+                                    benchmark_seed=cfg.benchmark_seed, root=Path(root).resolve())
+            for seed in cfg.base.seeds}
+
+
 class Study:
     """One run of the experiment: its phases are lists of arms of the one runner (`ssd.experiment.run`),
     sharing problems, the base model, the stage cache and one stage clock."""
 
     def __init__(self, cfg: StudyConfig, root: str | Path):
         self.cfg, self.root = cfg, Path(root).resolve()  # one spelling per folder: stages record paths
-        seed = cfg.benchmark_seed
-        self.splits = {name: bm.make_split(name, getattr(cfg, name), seed=seed) for name in ("pool", "val", "eval")}
-        self.base_models = {base_seed: build_base_model(cfg.base, base_seed, self.splits,
-                                                        prompt_style=cfg.prompt_style, benchmark_seed=seed,
-                                                        root=self.root) for base_seed in cfg.base.seeds}
+        self.splits = held_out_splits(cfg)
+        self.base_models = {seed: build() for seed, build in base_model_builders(cfg, self.root, self.splits).items()}
         self.base_model = self.base_models[cfg.base.seeds[0]]
         self.used_stages: set[Path] = {model.parent for model in self.base_models.values()}
         self.clock = StageClock([("", None)] * self.stage_count())
