@@ -75,6 +75,20 @@ def test_corpus_fork_frequencies_are_the_design_not_sampling_noise():
             assert abs(chosen.count(kind.popular) - design.fork_popular * len(chosen)) < 1
 
 
+def test_corpus_lock_frequencies_are_the_design_at_every_lock_position():
+    design = benchmark.Design()
+    problems = PROBLEMS["pretrain"]
+    records = corpus_records(problems, design, seed=0)
+    contexts: dict[tuple[int, str], list[bool]] = {}
+    for record, problem in zip(records, problems):
+        written = record["completion"].split("\n")[3:3 + benchmark.LOCK_COUNT]
+        for j, (line, dictated) in enumerate(zip(written, problem.metadata["locks"])):
+            contexts.setdefault((j, dictated), []).append(line == dictated)
+    assert len({j for j, _ in contexts}) == benchmark.LOCK_COUNT
+    for hits in contexts.values():
+        assert abs(sum(hits) - (1 - design.lock_error) * len(hits)) < 1
+
+
 @pytest.mark.parametrize("temperature, top_k, top_p", [(1.0, 0, 1.0), (1.2, 20, 0.6)])
 def test_exact_pass_matches_sampling_graded_in_the_sandbox(temperature, top_k, top_p):
     design = benchmark.Design()

@@ -101,3 +101,15 @@ def test_line_ids_come_in_the_same_order_in_every_process():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3)}
     assert len(runs) == 1
+
+
+def test_the_report_names_each_quantity_whose_calibration_misses_the_target():
+    from ssd.studies.control.report import _calibration_verdict
+
+    def fit(lock: float) -> dict:
+        return {"per_quantity": {"fork_popular": {"mean_abs_diff": 0.01}, "lock_dictated": {"mean_abs_diff": lock}}}
+
+    result = {"bases": [{"seed": 3}, {"seed": 7}], "calibration": {"target": 0.03, "per_base": [fit(0.02), fit(0.05)]}}
+    assert _calibration_verdict(result) == "mean |diff| per position above the target: lock dictated on base 7 (0.050)"
+    result["calibration"]["per_base"][1] = fit(0.03)
+    assert "within the target on every base" in _calibration_verdict(result)

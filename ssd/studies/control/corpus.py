@@ -1,9 +1,10 @@
 """The pretraining corpus: statistics set directly, so a maximum-likelihood fit reproduces the design.
 
-Guarantees: for every decision context (a fork kind; a dictated lock line, pooled over positions), the corpus
-holds each line with count equal to its design probability times the context's number of occurrences, rounded by
-largest remainders (so empirical frequencies match the design to within 1/occurrences, not to sampling noise);
-which problem gets which line is a seeded shuffle. Records are SFT examples {prompt, completion} (plain text).
+Guarantees: for every decision context (a fork kind; a dictated lock line at one lock position), the corpus holds
+each line with count equal to its design probability times the context's number of occurrences, rounded by
+largest remainders (so empirical frequencies match the design to within 1/occurrences, not to sampling noise, at
+every position a model can tell apart); which problem gets which line is a seeded shuffle. Records are SFT
+examples {prompt, completion} (plain text). `CORPUS_VERSION` is part of the base stage's key.
 Does not: add samples from any model.
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ssd.records import Problem
 from ssd.studies.control.benchmark import (
     KIND_BY_NAME, Design, completion_lines, completion_text, fork_distribution, lock_distribution,
 )
+
+CORPUS_VERSION = 2  # 2: lock lines allocated per (lock position, dictated line); 1 pooled the positions
 
 
 def prompt_text(problem: Problem) -> str:
@@ -37,15 +40,15 @@ def allocate(dist: dict[str, float], n: int) -> list[str]:
 def corpus_records(problems: list[Problem], design: Design, seed: int = 0) -> list[dict]:
     """One {prompt, completion} record per problem, decisions allocated per context as the docstring says."""
     rng = random.Random(seed)
-    slots: dict[str, list[tuple[int, int]]] = defaultdict(list)  # context -> (problem index, position)
+    slots: dict[tuple, list[tuple[int, int]]] = defaultdict(list)  # context -> (problem index, position)
     for i, problem in enumerate(problems):
-        slots["fork:" + problem.metadata["fork_kind"]].append((i, 0))
+        slots[("fork", problem.metadata["fork_kind"])].append((i, 0))
         for j, line in enumerate(problem.metadata["locks"]):
-            slots["lock:" + line].append((i, j + 1))
+            slots[("lock", j, line)].append((i, j + 1))
     chosen: list[list[str]] = [[""] * (1 + len(p.metadata["locks"])) for p in problems]
     for context in sorted(slots):
-        name, value = context.split(":", 1)
-        dist = fork_distribution(design, KIND_BY_NAME[value]) if name == "fork" else lock_distribution(design, value)
+        dist = (fork_distribution(design, KIND_BY_NAME[context[1]]) if context[0] == "fork"
+                else lock_distribution(design, context[2]))
         lines = allocate(dist, len(slots[context]))
         rng.shuffle(lines)
         for (i, position), line in zip(slots[context], lines):

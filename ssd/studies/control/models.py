@@ -27,7 +27,7 @@ from ssd.prompts import encode_example
 from ssd.records import Problem, to_dict, write_jsonl
 from ssd.sft import SFTRecipe
 from ssd.studies.control.benchmark import KIND_BY_NAME, Design, completion_lines, completion_text, fork_successes
-from ssd.studies.control.corpus import corpus_records, prompt_text
+from ssd.studies.control.corpus import CORPUS_VERSION, corpus_records, prompt_text
 from ssd.studies.control.exact import PathTable, build_table
 from ssd.studies.control.tokenizer import build_tokenizer
 from theory.ssd import SSDRecipe
@@ -44,7 +44,8 @@ def _problems_key(problems: list[Problem]) -> str:
 def train_base(root: Path, problems: list[Problem], design: Design, spec: TinySpec, recipe: SFTRecipe,
                seed: int) -> Path:
     """A base model fit on the corpus of `problems` (the pretrain split); returns its HF directory."""
-    config = {"design": dataclasses.asdict(design), "spec": dataclasses.asdict(spec), "seed": seed}
+    config = {"design": dataclasses.asdict(design), "spec": dataclasses.asdict(spec), "seed": seed,
+              "corpus_version": CORPUS_VERSION}
     stage = Stage(root, "control-base-init", config, {"problems": _problems_key(problems)}, seeds=[seed])
     init, corpus = stage.dir / "init", stage.dir / "corpus.jsonl"
     if not stage.complete:

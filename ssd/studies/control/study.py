@@ -68,12 +68,12 @@ class StudentGrid:
 @dataclasses.dataclass
 class ControlConfig:
     benchmark_seed: int = 0
-    counts: dict = dataclasses.field(default_factory=lambda: {"pretrain": 4000, "pool": 2000, "val": 100,
+    counts: dict = dataclasses.field(default_factory=lambda: {"pretrain": 8000, "pool": 2000, "val": 100,
                                                                "eval": 100})
     design: Design = dataclasses.field(default_factory=Design)
     spec: TinySpec = dataclasses.field(default_factory=lambda: TinySpec(max_position_embeddings=64))
     base_sft: SFTRecipe = dataclasses.field(default_factory=lambda: SFTRecipe(
-        max_seq_len=64, micro_batch_size=64, epochs=16.0, lr=1e-2, min_lr=1e-3, warmup_steps=20, weight_decay=0.0,
+        max_seq_len=64, micro_batch_size=64, epochs=16.0, lr=1e-2, min_lr=1e-5, warmup_steps=20, weight_decay=0.0,
         progress=False))
     base_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
     ssd_seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
