@@ -12,7 +12,6 @@ manifest (a base already in `--root` is read, not retrained). The rows behind th
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 from pathlib import Path
@@ -24,6 +23,8 @@ from ssd.studies.testbed.basemodel import build_base_model
 from ssd.studies.testbed.study import StudyConfig
 from ssd.studies.testbed.tokenstats import LOCK_KINDS, lock_accuracy
 
+from scripts import probes
+
 CONFIG = "experiments/cpu/full.yaml"
 PROBLEMS = {"easy": 30, "medium": 80, "hard": 80}
 
@@ -34,18 +35,13 @@ def accuracy_row(model_dir: Path, problems) -> dict[str, float | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", required=True, help="a label for the rows")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated base seeds")
-    parser.add_argument("--root", default="runs/probe", help="stage cache for the probe's bases")
-    parser.add_argument("--out", default="results/cpu/base_recipe_probe.jsonl")
+    parser = probes.parser(__doc__, "runs/probe", "results/cpu/base_recipe_probe.jsonl")
     parser.add_argument("--every", type=int, default=200, help="checkpoint steps between trajectory points")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides of the base settings")
     args = parser.parse_args(argv)
 
     base = load_config(CONFIG, StudyConfig, [f"base.{item}" for item in args.overrides]).base
     problems = bm.make_split("val", PROBLEMS, seed=0)
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in probes.seeds(args.seeds):
         settings = dataclasses.replace(base, seeds=[seed])
         model = build_base_model(settings, seed, {}, prompt_style="paper", benchmark_seed=0, root=args.root)
         manifest = read_manifest(model.parent) or {}
@@ -56,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "seeds"},
                "training_seconds": manifest.get("wall_seconds"), "final": accuracy_row(model, problems),
                "trajectory": trajectory, "model": str(model), "trained_on": manifest.get("device")}
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
+        probes.append_row(args.out, row)
         print(json.dumps({k: row[k] for k in ("name", "seed", "training_seconds", "final")}), flush=True)
     return 0
 

@@ -12,7 +12,6 @@ the committed recipe are in `results/cpu/control_base_probe.jsonl`.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 from pathlib import Path
@@ -23,6 +22,8 @@ from ssd.studies.control import benchmark
 from ssd.studies.control.diagnostics import calibration, generator_probabilities, position_probabilities
 from ssd.studies.control.models import model_table, train_base
 from ssd.studies.control.study import ControlConfig, token_ids
+
+from scripts import probes
 
 CONFIG = "experiments/cpu/control.yaml"
 SEEN = 100  # pretraining problems checked, as the study's `seen_problems`
@@ -37,18 +38,12 @@ def calibration_row(root: Path, model: Path, problems, cfg: ControlConfig) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", required=True, help="a label for the rows")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated base seeds")
-    parser.add_argument("--root", default="runs/probe-control", help="stage cache for the probe's bases")
-    parser.add_argument("--out", default="results/cpu/control_base_probe.jsonl")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides of the control config")
-    args = parser.parse_args(argv)
+    args = probes.parser(__doc__, "runs/probe-control", "results/cpu/control_base_probe.jsonl").parse_args(argv)
 
     cfg = load_config(CONFIG, ControlConfig, args.overrides)
     root = Path(args.root).resolve()
     problems = benchmark.generate(cfg.counts, seed=cfg.benchmark_seed)
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in probes.seeds(args.seeds):
         model = train_base(root, problems["pretrain"], cfg.design, cfg.spec, cfg.base_sft, seed)
         manifest = read_manifest(model.parent) or {}
         row = {"name": args.name, "seed": seed, "overrides": args.overrides,
@@ -59,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                "val": calibration_row(root, model, problems["val"], cfg),
                "pretrain": calibration_row(root, model, problems["pretrain"][:SEEN], cfg),
                "model": str(model), "trained_on": manifest.get("device")}
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
+        probes.append_row(args.out, row)
         print(json.dumps({"name": args.name, "seed": seed, "training_seconds": row["training_seconds"],
                           "val_mean_abs_diff": {k: v["mean_abs_diff"] for k, v in row["val"].items()}}), flush=True)
     return 0
