@@ -132,9 +132,10 @@ def render_markdown(result: dict) -> str:
     lines += ["", "Lock calibration in detail (per base): bias (signed mean difference) "
               f"{_fixed(q['mean_diff'] for q in locks)}; scatter: median |diff| {_fixed(q['median_abs_diff'] for q in locks)}, "
               f"90th percentile {_fixed(q['p90_abs_diff'] for q in locks)}; mean |diff| per lock index "
-              + "; ".join(_fixed(q["mean_abs_diff_per_index"]) for q in locks) + ". On pretraining problems the "
-              f"bases were trained on, mean |diff| {_fixed(q['mean_abs_diff'] for q in pretrain)} (as large as on "
-              "evaluation problems: per-context noise in the fit, not a failure to generalise)."]
+              + "; ".join(_fixed(q["mean_abs_diff_per_index"]) for q in locks) + ". Mean |diff| on pretraining "
+              f"problems the bases were trained on {_fixed(q['mean_abs_diff'] for q in pretrain)}, on evaluation "
+              f"problems {_fixed(q['mean_abs_diff'] for q in locks)} (equal scatter on seen problems is noise in the "
+              "fit per context, not a failure to generalise)."]
     lines += [
         "",
         "Where the gain goes (first base; lock tail mass, fork correct-branch share on evaluation problems):",
