@@ -8,7 +8,8 @@
 
 Bit-identity is not promised across machines: float kernels differ between CPUs (the host is in every stage
 manifest), and a tiny model trained from scratch moves with them. What is promised is agreement within the
-committed intervals, which include the base-to-base variance (several base seeds, two-level bootstrap).
+committed intervals, which include the base-to-base and the seed-to-seed variance (several base seeds, each with
+several SSD seeds: a nested bootstrap over bases, problems and SSD seeds).
 Exit status: 0 when every headline number is inside, 1 otherwise, 2 when a file or a headline is missing.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ SUMMARY = "results/cpu/summary.json"
 # Dotted paths of {value, ci} objects: the benign testbed pooled over bases, and the positive control.
 HEADLINES = (
     "base.pass@1", "ssd.pass@1", "delta.pass@1",
-    "positive_control.predicted_gain", "positive_control.measured_gain",
+    "positive_control.predicted_gain", "positive_control.measured_gain", "positive_control.ratio",
 )
 
 

@@ -9,13 +9,16 @@ Guarantees:
   least max(ks) samples; a verdict for an unknown problem or a problem without verdicts is an error.
 - `paired_comparison(a, b, problems, k)` compares two runs on the same problems: delta = mean(b) - mean(a) with a
   paired bootstrap interval, and an exact two-sided sign test on the per-problem differences (ties dropped).
-- `two_level_bootstrap(groups)` is the interval for several independently trained models (bases): each
-  repetition resamples the bases, then the problems within each drawn base, so the interval carries the
-  base-to-base variance as well as the problem sampling. A statistic of several columns (e.g. a ratio of two
-  gains measured on the same problems) resamples the same rows for every column.
-- `paired_comparison_over_bases(runs_a, runs_b, problems, k)` is `paired_comparison` for several bases (run a
-  and run b of each base on the same problems): the arms' pass@k and their difference, each averaged over bases
-  with a two-level interval, and a sign test on the per-problem differences averaged over bases.
+- `nested_bootstrap(groups)` is the interval for several independently trained models (bases), each measured by
+  one or more arms (e.g. its own decoding, and its SSD students) whose runs are replicates (e.g. SSD seeds): each
+  repetition resamples the bases, then the problems within each drawn base (the same problems for every arm, so
+  arms stay paired), then the replicates of each arm. The interval so carries the base-to-base and the
+  seed-to-seed variance as well as the problem sampling. A statistic of several arms (e.g. a ratio of two gains)
+  is computed on every draw.
+- `paired_comparison_over_bases(runs_a, runs_b, problems, k)` is `paired_comparison` for several bases, each with
+  one or more runs per arm (e.g. the base's run a and the runs b of its SSD seeds): the arms' pass@k (per-problem
+  pass@k averaged over a base's runs, i.e. the expected pass@k of one run) and their difference, each averaged over
+  bases with a nested interval, and a sign test on the per-problem differences averaged over bases.
 
 Does not: weight problems (each counts once), correct for multiple comparisons, or model grading noise.
 """
@@ -170,40 +173,52 @@ def paired_comparison(verdicts_a: Iterable[Verdict], verdicts_b: Iterable[Verdic
     }
 
 
-def two_level_bootstrap(groups: Sequence[Sequence[float]] | Sequence[np.ndarray], n_boot: int = 2000, seed: int = 0,
-                        statistic=None) -> dict[str, Any]:
-    """Point value and percentile interval of `statistic` over groups (bases) of per-problem rows.
+def nested_bootstrap(groups: Sequence[Sequence[Any]], n_boot: int = 2000, seed: int = 0,
+                     statistic=None) -> dict[str, Any]:
+    """Point value and percentile interval of `statistic` over bases, problems and replicates.
 
-    `groups[b]` holds one row per problem: a number, or a vector of columns measured on that problem.
-    The point value is `statistic` of the column means averaged over bases (each base weighs the same); the
-    interval resamples bases with replacement, then problems within each drawn base. `statistic` maps the
-    averaged column vector to a number (default: its first column); a non-finite draw is left out.
+    `groups[b]` is base b's list of arms; an arm is one value per problem (one run), or a replicates x problems
+    array (several runs, e.g. SSD seeds). Every arm of a base covers the same problems. The point value is
+    `statistic` of the arms' means (over replicates and problems) averaged over bases, each base weighing the same;
+    the interval resamples bases with replacement, then the problems within each drawn base (shared by its arms),
+    then each arm's replicates. `statistic` maps the vector of arm means to a number (default: the first arm's
+    mean); a non-finite draw is left out.
     """
-    arrays, draws = _two_level_draws(groups, n_boot, seed)
-    return _two_level_estimate(arrays, draws, statistic or (lambda columns: columns[0]))
+    bases, draws = _nested_draws(groups, n_boot, seed)
+    return _nested_estimate(bases, draws, statistic or (lambda arms: arms[0]))
 
 
-def _two_level_draws(groups, n_boot: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """The groups as 2-D arrays, and the base-averaged column means of every bootstrap draw (n_boot x columns)."""
-    if not groups or any(len(g) == 0 for g in groups):
-        raise ValueError("two_level_bootstrap: expected at least one group, each with at least one row")
-    arrays = [np.asarray(g, dtype=float).reshape(len(g), -1) for g in groups]
+def _nested_draws(groups, n_boot: int, seed: int) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """The arms as replicates x problems arrays, and the base-averaged arm means of every draw (n_boot x arms)."""
+    bases = [[np.atleast_2d(np.asarray(arm, dtype=float)) for arm in group] for group in groups]
+    if not bases or any(not arms or any(arm.size == 0 for arm in arms) for arms in bases):
+        raise ValueError("nested_bootstrap: expected at least one base, each with at least one arm of one problem")
+    for b, arms in enumerate(bases):
+        if len({arm.shape[1] for arm in arms}) != 1 or len(arms) != len(bases[0]):
+            raise ValueError(f"nested_bootstrap: base {b} has arms over {[arm.shape[1] for arm in arms]} problems; "
+                             f"expected {len(bases[0])} arms over the same problems")
     rng = np.random.default_rng(seed)
-    draws = np.empty((n_boot, arrays[0].shape[1]))
+    draws = np.empty((n_boot, len(bases[0])))
     for r in range(n_boot):
-        bases = rng.integers(len(arrays), size=len(arrays))
-        draws[r] = np.mean([arrays[b][rng.integers(len(arrays[b]), size=len(arrays[b]))].mean(axis=0)
-                            for b in bases], axis=0)
-    return arrays, draws
+        drawn = []
+        for b in rng.integers(len(bases), size=len(bases)):
+            arms = bases[b]
+            n_problems = arms[0].shape[1]
+            rows = rng.integers(n_problems, size=n_problems)
+            drawn.append([(arm if len(arm) == 1 else arm[rng.integers(len(arm), size=len(arm))])[:, rows].mean()
+                          for arm in arms])
+        draws[r] = np.mean(drawn, axis=0)
+    return bases, draws
 
 
-def _two_level_estimate(arrays: list[np.ndarray], draws: np.ndarray, statistic) -> dict[str, Any]:
+def _nested_estimate(bases: list[list[np.ndarray]], draws: np.ndarray, statistic) -> dict[str, Any]:
     values = np.array([statistic(d) for d in draws], dtype=float)
     values = values[np.isfinite(values)]
     tail = (1 - CONFIDENCE) / 2
-    value = float(statistic(np.mean([a.mean(axis=0) for a in arrays], axis=0)))
+    value = float(statistic(np.mean([[arm.mean() for arm in arms] for arms in bases], axis=0)))
     ci = [float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))] if len(values) else [math.nan] * 2
-    return {"value": value, "ci": ci, "n_groups": len(arrays), "n_rows": [len(a) for a in arrays]}
+    return {"value": value, "ci": ci, "n_groups": len(bases), "n_problems": [arms[0].shape[1] for arms in bases],
+            "n_replicates": [[len(arm) for arm in arms] for arms in bases]}
 
 
 def format_interval(estimate: Mapping[str, Any], signed: bool = False) -> str:
@@ -219,25 +234,28 @@ def format_interval(estimate: Mapping[str, Any], signed: bool = False) -> str:
     return f"{number.format(numbers[0])} [{number.format(numbers[1])}, {number.format(numbers[2])}]"
 
 
-def paired_comparison_over_bases(runs_a: Sequence[Iterable[Verdict]], runs_b: Sequence[Iterable[Verdict]],
-                                 problems: dict[str, Problem], k: int = 1, n_boot: int = 2000,
-                                 seed: int = 0) -> dict[str, Any]:
-    """Run b against run a of each base (`runs_a[i]`, `runs_b[i]` come from base i); see the module docstring."""
-    if len(runs_a) != len(runs_b) or not runs_a:
-        raise ValueError(f"expected one run a and one run b per base, got {len(runs_a)} and {len(runs_b)}")
+def paired_comparison_over_bases(runs_a: Sequence[Sequence[Iterable[Verdict]]],
+                                 runs_b: Sequence[Sequence[Iterable[Verdict]]], problems: dict[str, Problem],
+                                 k: int = 1, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Arm b against arm a of each base: `runs_a[i]` and `runs_b[i]` are the runs (replicates, e.g. SSD seeds) of
+    base i's two arms; see the module docstring."""
+    if len(runs_a) != len(runs_b) or not runs_a or not all(runs_a) or not all(runs_b):
+        raise ValueError(f"expected one or more runs a and one or more runs b per base, got {len(runs_a)} and "
+                         f"{len(runs_b)} bases")
     ids = sorted(problems)
-    groups = []
-    for a, b in zip(runs_a, runs_b):
-        scores_a = per_problem_scores(per_problem_counts(a, problems), k)
-        scores_b = per_problem_scores(per_problem_counts(b, problems), k)
-        groups.append([[scores_a[p], scores_b[p]] for p in ids])
-    arrays, draws = _two_level_draws(groups, n_boot, seed)  # one set of draws for both arms and their difference
-    arm_a, arm_b, delta = (_two_level_estimate(arrays, draws, f) for f in
+
+    def scores(runs) -> np.ndarray:  # replicates x problems
+        return np.array([[s[p] for p in ids] for s in
+                         (per_problem_scores(per_problem_counts(run, problems), k) for run in runs)])
+    groups = [[scores(a), scores(b)] for a, b in zip(runs_a, runs_b)]
+    bases, draws = _nested_draws(groups, n_boot, seed)  # one set of draws for both arms and their difference
+    arm_a, arm_b, delta = (_nested_estimate(bases, draws, f) for f in
                            (lambda m: m[0], lambda m: m[1], lambda m: m[1] - m[0]))
-    mean_diffs = np.mean([[row[1] - row[0] for row in g] for g in groups], axis=0)
+    mean_diffs = np.mean([b.mean(axis=0) - a.mean(axis=0) for a, b in groups], axis=0)
     n_better, n_worse = int((mean_diffs > 0).sum()), int((mean_diffs < 0).sum())
     return {
         "k": k, "n_problems": len(ids), "n_bases": len(groups),
+        "n_runs": {"a": [len(a) for a in runs_a], "b": [len(b) for b in runs_b]},
         "a": {"value": arm_a["value"], "ci": arm_a["ci"]}, "b": {"value": arm_b["value"], "ci": arm_b["ci"]},
         "delta": delta["value"], "ci": delta["ci"],
         "n_better": n_better, "n_worse": n_worse, "n_tied": len(ids) - n_better - n_worse,

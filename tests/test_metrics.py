@@ -94,30 +94,49 @@ def test_paired_comparison_of_identical_runs_is_null():
     assert (result["delta"], result["ci"], result["p_value"]) == (0.0, [0.0, 0.0], 1.0)
 
 
-def test_two_level_bootstrap_widens_with_base_to_base_spread():
-    from ssd.metrics import two_level_bootstrap
+def test_nested_bootstrap_widens_with_base_to_base_spread():
+    from ssd.metrics import nested_bootstrap
 
     rng = np.random.default_rng(0)
-    same = [rng.normal(0.1, 0.2, 60) for _ in range(3)]
-    spread = [rng.normal(offset, 0.2, 60) for offset in (-0.2, 0.1, 0.4)]
-    narrow = two_level_bootstrap(same, n_boot=400)
-    wide = two_level_bootstrap(spread, n_boot=400)
+    same = [[rng.normal(0.1, 0.2, 60)] for _ in range(3)]
+    spread = [[rng.normal(offset, 0.2, 60)] for offset in (-0.2, 0.1, 0.4)]
+    narrow = nested_bootstrap(same, n_boot=400)
+    wide = nested_bootstrap(spread, n_boot=400)
     assert narrow["ci"][0] <= narrow["value"] <= narrow["ci"][1]
     assert wide["ci"][1] - wide["ci"][0] > 2 * (narrow["ci"][1] - narrow["ci"][0])
-    assert wide["value"] == pytest.approx(np.mean([g.mean() for g in spread]))
+    assert wide["value"] == pytest.approx(np.mean([g[0].mean() for g in spread]))
 
 
-def test_two_level_bootstrap_ratio_resamples_rows_jointly():
-    from ssd.metrics import two_level_bootstrap
+def test_nested_bootstrap_widens_with_seed_to_seed_spread_and_keeps_the_point_value():
+    from ssd.metrics import nested_bootstrap
+
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0.3, 0.7, 80)
+    students = base + np.array([[-0.15], [0.0], [0.15]])  # three seeds of one base, offset per seed
+    pooled = [[students.mean(axis=0), base] for _ in range(3)]  # the seeds averaged before resampling
+    per_seed = [[students, base] for _ in range(3)]
+    gain = lambda m: m[0] - m[1]  # noqa: E731
+    narrow = nested_bootstrap(pooled, n_boot=400, statistic=gain)
+    wide = nested_bootstrap(per_seed, n_boot=400, statistic=gain)
+    assert wide["value"] == pytest.approx(narrow["value"]) and abs(narrow["value"]) < 1e-12
+    assert narrow["ci"] == pytest.approx([0.0, 0.0], abs=1e-12)  # students - base is 0 on every problem
+    assert wide["ci"][0] < -0.05 and wide["ci"][1] > 0.05
+    assert wide["n_replicates"] == [[3, 1]] * 3
+
+
+def test_nested_bootstrap_draws_the_same_problems_for_every_arm():
+    from ssd.metrics import nested_bootstrap
 
     rng = np.random.default_rng(1)
     predicted = [rng.uniform(0.05, 0.2, 50) for _ in range(3)]
-    groups = [np.column_stack([0.5 * p, p]) for p in predicted]  # measured is exactly half of predicted, per row
-    ratio = two_level_bootstrap(groups, n_boot=300, statistic=lambda m: m[0] / m[1])
+    arms = [[0.5 * p, p] for p in predicted]  # measured is exactly half of predicted, per problem
+    ratio = nested_bootstrap(arms, n_boot=300, statistic=lambda m: m[0] / m[1])
     assert ratio["value"] == pytest.approx(0.5)
     assert ratio["ci"] == pytest.approx([0.5, 0.5])
-    with pytest.raises(ValueError, match="at least one row"):
-        two_level_bootstrap([[]])
+    with pytest.raises(ValueError, match="at least one arm of one problem"):
+        nested_bootstrap([[[]]])
+    with pytest.raises(ValueError, match="same problems"):
+        nested_bootstrap([[np.ones(3), np.ones(4)]])
 
 
 def test_sample_health_counts_rates_and_lengths():
@@ -138,13 +157,26 @@ def test_paired_comparison_over_bases_of_one_base_matches_the_single_base_compar
 
     better = [Verdict(v.problem_id, v.sample_index, "passed", 1, 1, 0.0) for v in RUN]
     single = paired_comparison(RUN, better, PROBLEMS, k=1, n_boot=300)
-    pooled = paired_comparison_over_bases([RUN], [better], PROBLEMS, k=1, n_boot=300)
+    pooled = paired_comparison_over_bases([[RUN]], [[better]], PROBLEMS, k=1, n_boot=300)
     assert pooled["delta"] == pytest.approx(single["delta"])
     assert (pooled["n_better"], pooled["n_worse"], pooled["p_value"]) == (
         single["n_better"], single["n_worse"], single["p_value"])
     assert pooled["b"]["value"] == pytest.approx(1.0) and pooled["n_bases"] == 1
-    with pytest.raises(ValueError, match="one run a and one run b per base"):
-        paired_comparison_over_bases([RUN, RUN], [better], PROBLEMS)
+    with pytest.raises(ValueError, match="one or more runs a and one or more runs b per base"):
+        paired_comparison_over_bases([[RUN], [RUN]], [[better]], PROBLEMS)
+    with pytest.raises(ValueError, match="one or more runs a and one or more runs b per base"):
+        paired_comparison_over_bases([[RUN]], [[]], PROBLEMS)
+
+
+def test_paired_comparison_over_seeds_averages_each_seeds_pass_at_k():
+    from ssd.metrics import paired_comparison_over_bases
+
+    better = [Verdict(v.problem_id, v.sample_index, "passed", 1, 1, 0.0) for v in RUN]
+    result = paired_comparison_over_bases([[RUN]], [[RUN, better]], PROBLEMS, k=1, n_boot=300)
+    base = paired_comparison(RUN, RUN, PROBLEMS, k=1)["a"]
+    assert result["b"]["value"] == pytest.approx((base + 1.0) / 2)
+    assert result["n_runs"] == {"a": [1], "b": [2]}
+    assert result["ci"][0] == pytest.approx(0.0) and result["ci"][1] > result["delta"]  # the seeds are resampled
 
 
 @pytest.mark.parametrize("estimate, signed, text", [

@@ -82,8 +82,9 @@ def render_markdown(result: dict) -> str:
         f"**{_ci(result['measured_gain'])}**, against the predicted gain of the ideal SSD student "
         f"**{_ci(result['predicted_gain'])}** ({_ratio(ratio)}). "
         f"Exact pass@1 (success paths, no sampling noise) on {result['problems']['eval']} evaluation problems "
-        f"(fragile family: half of them), {len(result['bases'])} base models; intervals: two-level bootstrap "
-        "(bases, then problems). Everything was selected on the validation split.",
+        f"(fragile family: half of them), {len(result['bases'])} base models; intervals: nested bootstrap "
+        "(bases, then problems, then the trained students' SSD seeds). Everything was selected on the validation "
+        "split.",
         "",
         _against_any_order(result),
         "",

@@ -8,8 +8,9 @@ Order of work (every model step is a cached stage, models.py):
 4. trained students (d): the recipe grid (T_train x truncation on/off x learning rate) on the first base with the
    first SSD seed, selected on validation (fragile family); then the selected recipe on every base with every SSD
    seed; the two control recipes (T_train 1 untruncated; hot T_train) trained on the first base;
-5. headline: predicted gain (c) - (a) and measured gain (d) - (a) on evaluation, intervals by a two-level
-   bootstrap (bases, then problems), their ratio; fit diagnostics (where the gain is lost).
+5. headline: predicted gain (c) - (a) and measured gain (d) - (a) on evaluation, intervals by a nested
+   bootstrap (bases, then problems, then the SSD seeds of (d)), their ratio; fit diagnostics (where the gain is
+   lost).
 6. one exactness check per run: the first base's policy (a) sampled through the generation backend and graded in
    the sandbox, beside its exact value.
 Guarantees: every selection reads validation tables only; evaluation tables are read at selected settings. The
@@ -29,7 +30,7 @@ import numpy as np
 from theory.ssd import SSDRecipe
 from ssd.cache import Stage, atomic_write_json, config_hash
 from ssd.config import ConfigError
-from ssd.metrics import two_level_bootstrap
+from ssd.metrics import nested_bootstrap
 from ssd.models.tiny import TinySpec
 from ssd.records import Problem
 from ssd.sft import SFTRecipe
@@ -128,17 +129,18 @@ def theory_on_generator(cfg: ControlConfig, problems: dict[str, list[Problem]]) 
     return out
 
 
-def _gain(groups: list[np.ndarray], reps: int, seed: int) -> dict:
-    """Mean gain and its 95% interval over bases then problems (ssd.metrics.two_level_bootstrap)."""
-    result = two_level_bootstrap(groups, n_boot=reps, seed=seed)
+def _gain(arms: list[list[np.ndarray]], reps: int, seed: int) -> dict:
+    """Mean gain of arm 0 over arm 1 (each base's [policy, reference] per-problem pass; a policy of several
+    students is an SSD seeds x problems array) and its 95% interval (ssd.metrics.nested_bootstrap)."""
+    result = nested_bootstrap(arms, n_boot=reps, seed=seed, statistic=lambda m: m[0] - m[1])
     return {"value": result["value"], "ci": result["ci"]}
 
 
-def _ratio(measured: list[np.ndarray], predicted: list[np.ndarray], reps: int, seed: int) -> dict:
-    """measured / predicted mean gain, problems resampled jointly; None where the predicted gain is not positive."""
-    groups = [np.stack([m, p], axis=1) for m, p in zip(measured, predicted)]
-    result = two_level_bootstrap(groups, n_boot=reps, seed=seed,
-                                 statistic=lambda c: c[0] / c[1] if c[1] > 0 else np.nan)
+def _ratio(arms: list[list[np.ndarray]], reps: int, seed: int) -> dict:
+    """Measured over predicted mean gain from each base's [students, (a), (c)] arms, resampled jointly; None where
+    the predicted gain is not positive."""
+    result = nested_bootstrap(arms, n_boot=reps, seed=seed,
+                              statistic=lambda m: (m[0] - m[1]) / (m[2] - m[1]) if m[2] > m[1] else np.nan)
     finite = bool(np.isfinite(result["value"]))
     ci_finite = all(np.isfinite(result["ci"]))
     return {"value": result["value"] if finite else None, "ci": result["ci"] if ci_finite else None}
@@ -182,10 +184,10 @@ def synthesis_stats(samples: Path, problems: dict[str, Problem]) -> dict:
 
 def _analysis_source_hash() -> str:
     """A hash of the code the result depends on beyond the model stages (this package but its report renderer,
-    and theory/)."""
+    the intervals in ssd/metrics.py, and theory/)."""
     here = Path(__file__).resolve().parent
     files = sorted(f for f in here.glob("*.py") if f.name != "report.py")
-    files += sorted((here.parents[2] / "theory").glob("*.py"))
+    files += [here.parents[1] / "metrics.py", *sorted((here.parents[2] / "theory").glob("*.py"))]
     return config_hash([f.read_text(encoding="utf-8") for f in files], length=16)
 
 
@@ -262,7 +264,7 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
     selected = max(grid_runs, key=lambda r: r["val"])
     recipe, lr = SSDRecipe(**selected["recipe"]), selected["lr"]
 
-    predicted, measured, predicted_benign, measured_benign = [], [], [], []
+    fragile_arms, benign_arms = [], []  # per base: [students (SSD seeds x problems), (a), (c)]
     for base, tables in zip(bases, base_tables):
         runs = []
         for seed in cfg.ssd_seeds:
@@ -276,18 +278,16 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
                          "seen_pass": float(select_decode(st["val/fragile"], st["seen/fragile"],
                                                           cfg.decode)["eval"]),
                          "synthesis": synthesis_stats(samples, pool_by_id), "table": st["eval/fragile"]})
-        d_per_problem = np.mean([r["fragile"]["eval_per_problem"] for r in runs], axis=0)
-        d_benign = np.mean([r["benign"]["eval_per_problem"] for r in runs], axis=0)
-        predicted.append(base["c"]["best"]["eval_per_problem"] - base["a"]["eval_per_problem"])
-        measured.append(d_per_problem - base["a"]["eval_per_problem"])
+        students = np.array([r["fragile"]["eval_per_problem"] for r in runs])
         ideal_benign = recipe_result(tables["val/benign"], tables["eval/benign"], SSDRecipe(**base["c"]["best"]["recipe"]),
                                      cfg.decode)
-        predicted_benign.append(ideal_benign["eval_per_problem"] - base["a_benign"]["eval_per_problem"])
-        measured_benign.append(d_benign - base["a_benign"]["eval_per_problem"])
+        fragile_arms.append([students, base["a"]["eval_per_problem"], base["c"]["best"]["eval_per_problem"]])
+        benign_arms.append([np.array([r["benign"]["eval_per_problem"] for r in runs]),
+                            base["a_benign"]["eval_per_problem"], ideal_benign["eval_per_problem"]])
         ideal_at_trained = student_table(tables["eval/fragile"], recipe)
         ideal_eval = recipe_result(tables["val/fragile"], tables["eval/fragile"], recipe, cfg.decode)
         ideal_seen = student_table(tables["seen/fragile"], recipe)
-        base["d"] = {"eval": float(d_per_problem.mean()), "per_seed": [
+        base["d"] = {"eval": float(students.mean()), "per_seed": [
             {"seed": r["seed"], "eval": r["fragile"]["eval"], "T": r["fragile"]["T"], "top_k": r["fragile"]["top_k"],
              "top_p": r["fragile"]["top_p"], "seen_pass": r["seen_pass"],
              "any_order": _public(r["any_order"])} for r in runs]}
@@ -319,13 +319,13 @@ def _run(cfg: ControlConfig, root: Path) -> dict:
         controls[name] = {"recipe": recipe_dict(control), "predicted_per_base": pred,
                           "predicted": float(np.mean(pred)), "measured_first_base": float(meas),
                           "theory_on_generator": theory["fragile"]["controls"][name]}
-    controls["benign_twin"] = {"predicted": _gain(predicted_benign, cfg.bootstrap, seed=1),
-                               "measured": _gain(measured_benign, cfg.bootstrap, seed=2),
+    controls["benign_twin"] = {"predicted": _gain([[c, a] for _, a, c in benign_arms], cfg.bootstrap, seed=1),
+                               "measured": _gain([[d, a] for d, a, _ in benign_arms], cfg.bootstrap, seed=2),
                                "theory_on_generator": theory["benign"]["predicted_gain"]}
     return {
-        "predicted_gain": _gain(predicted, cfg.bootstrap, seed=3),
-        "measured_gain": _gain(measured, cfg.bootstrap, seed=3),
-        "ratio": _ratio(measured, predicted, cfg.bootstrap, seed=4),
+        "predicted_gain": _gain([[c, a] for _, a, c in fragile_arms], cfg.bootstrap, seed=3),
+        "measured_gain": _gain([[d, a] for d, a, _ in fragile_arms], cfg.bootstrap, seed=3),
+        "ratio": _ratio(fragile_arms, cfg.bootstrap, seed=4),
         "controls": controls,
         "calibration": {"per_base": [b["calibration"] for b in bases],
                         "per_base_pretrain": [b["calibration_pretrain"] for b in bases],

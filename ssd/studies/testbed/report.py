@@ -201,8 +201,9 @@ def render_markdown(summary: dict[str, Any], series: dict[str, Any], figures: li
         f"Base {format_interval(summary['base']['pass@1'])} vs SSD {format_interval(summary['ssd']['pass@1'])} pass@1; "
         f"pass@5 {format_interval(summary['base']['pass@5'])} vs {format_interval(summary['ssd']['pass@5'])}; "
         f"paired pass@5 {_delta_cell(t2['paired']['all']['pass@5'])} "
-        "(%, averaged over bases; 95% two-level bootstrap intervals, resampling bases and then problems, so the "
-        "base-to-base variance is inside them; sign tests on the base-averaged per-problem differences).",
+        "(%, averaged over bases, an SSD arm's pass@k averaged over its SSD seeds; 95% nested bootstrap intervals, "
+        "resampling bases, then problems, then SSD seeds, so the base-to-base and the seed-to-seed variance are "
+        "inside them; sign tests on the base-averaged per-problem differences).",
         _against_ssd(summary),
         f"Room for a gain: the bases leave {100 * (1 - summary['base']['pass@1']['value']):.1f} pp of pass@1 and "
         f"{100 * (1 - summary['base']['pass@5']['value']):.1f} pp of pass@5 unsolved on average.",

@@ -3,8 +3,9 @@
 Guarantees:
 - Runs `study.Study` with `experiments/cpu/full.yaml` (or `quick.yaml` with `--quick`, the same code at a
   smaller size), then writes `summary.json` (`wall_seconds`, `seeds`, `base_seeds`; `base`, `ssd` and `delta`
-  with `pass@1` and `pass@5`, each `{value, ci}` averaged over the bases with two-level intervals; `bases`, one
-  entry per base model with its fit at lock positions on validation, `lock_accuracy_val`; `host`), the figure
+  with `pass@1` and `pass@5`, each `{value, ci}` averaged over the bases with nested intervals (bases, problems,
+  SSD seeds: `ssd.metrics.nested_bootstrap`); `bases`, one entry per base model with its fit at lock positions on
+  validation, `lock_accuracy_val`, and its SSD arm over its SSD seeds; `host`), the figure
   series, PNGs and `report.md` via `report.write_all`.
 - Every stage is cached under `--root`; a second run with the same config only reads and rewrites the
   results (seconds). A bad config stops with one `ConfigError` before any work and leaves the results alone.
@@ -21,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ssd.cache import REPO_ROOT, read_manifest
-from ssd.metrics import paired_comparison, paired_comparison_over_bases, summarize
+from ssd.metrics import paired_comparison_over_bases, run_health
 from ssd.runtime import host_info
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.report import mechanism_sentence, write_all
-from ssd.studies.testbed.study import Study, StudyConfig, pooled_verdicts
+from ssd.studies.testbed.study import Study, StudyConfig
 from ssd.studies.testbed.tokenstats import cached_lock_accuracy, cached_token_statistics
 
 CONFIG_DIR = REPO_ROOT / "experiments" / "cpu"
@@ -61,11 +62,10 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
     bases, pairs = [], []
     for base_seed, runs in t2["bases"].items():
         base = runs["base"]["best_joint"]
-        pooled = pooled_verdicts([r for _, r in runs["ssd"].values()], cfg.eval_n)
-        ssd_summary = summarize(pooled, problems, ks=(1, 5))
-        paired = by_difficulty(lambda keep, subset, k: paired_comparison(keep(base.verdicts), keep(pooled), subset, k),
-                               problems, difficulties)
-        pairs.append((base.verdicts, pooled))
+        students = [r.verdicts for _, r in runs["ssd"].values()]
+        paired = by_difficulty(lambda keep, subset, k: paired_comparison_over_bases(
+            [[keep(base.verdicts)]], [[keep(s) for s in students]], subset, k), problems, difficulties)
+        pairs.append(([base.verdicts], students))
         manifest = read_manifest(runs["model"].parent) or {}
         bases.append({
             "seed": base_seed, "training_seconds": manifest.get("wall_seconds"),
@@ -73,14 +73,15 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
             "base": {k: _ci(v) for k, v in base.summary["pass_at_k"].items()},
             "base_temperature_only": {k: _ci(v) for k, v in
                                       runs["base"]["best_temperature_only"].summary["pass_at_k"].items()},
-            "ssd": {k: _ci(v) for k, v in ssd_summary["pass_at_k"].items()},
+            "ssd": {k: v["b"] for k, v in paired["all"].items()},
             "delta": {k: _delta(v) for k, v in paired["all"].items()},
             "ssd_per_seed": {str(s): r.metric(1) for s, (_, r) in runs["ssd"].items()},
             "by_difficulty": {d: {k: _delta(v) for k, v in paired[d].items()} for d in difficulties},
-            "health": {"base": base.summary["health"], "ssd": ssd_summary["health"]},
+            "health": {"base": base.summary["health"], "ssd": run_health([v for s in students for v in s])},
         })
     pooled_all = by_difficulty(lambda keep, subset, k: paired_comparison_over_bases(
-        [keep(b) for b, _ in pairs], [keep(s) for _, s in pairs], subset, k), problems, difficulties)
+        [[keep(b) for b in bs] for bs, _ in pairs], [[keep(s) for s in ss] for _, ss in pairs], subset, k),
+        problems, difficulties)
     table2 = {
         "n": cfg.eval_n, "n_problems": len(problems), "difficulties": difficulties, "n_bases": len(bases),
         "base": {"name": "base", "overall": {k: v["a"] for k, v in pooled_all["all"].items()},

@@ -32,7 +32,7 @@ from ssd.experiment.run import Arm, ArmResult, RunConfig, SSDRecipe, StageClock,
 from ssd.experiment.steps import Evaluation, read_samples
 from ssd.generation.sampling import has_code
 from ssd.prompts import STYLES as PROMPT_STYLES
-from ssd.records import Problem, Verdict
+from ssd.records import Problem
 from ssd.sft import SFTRecipe
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.basemodel import BaseModelSettings, build_base_model
@@ -260,8 +260,3 @@ class Study:
                 "no_code_rate": sum(not has_code(s.completion) for s in data) / max(len(data), 1),
                 "length_rate": sum(s.finish_reason == "length" for s in data) / max(len(data), 1),
                 "example": next((s.completion for s in data if not has_code(s.completion)), data[0].completion)}
-
-
-def pooled_verdicts(runs: list[Evaluation], n: int) -> list[Verdict]:
-    """Verdicts of several seeds as one run of len(runs) * n samples per problem (indices offset by seed)."""
-    return [dataclasses.replace(v, sample_index=i * n + v.sample_index) for i, r in enumerate(runs) for v in r.verdicts]
