@@ -10,12 +10,16 @@ Bit-identity is not promised across machines: float kernels differ between CPUs 
 manifest), and a tiny model trained from scratch moves with them. What is promised is agreement within the
 committed intervals, which include the base-to-base and the seed-to-seed variance (several base seeds, each with
 several SSD seeds: a nested bootstrap over bases, problems and SSD seeds).
+Beside that criterion each row says whether the two runs agree: whether fresh - committed is within the two runs'
+combined uncertainty, sqrt(h_committed^2 + h_fresh^2) for the half-widths h of their intervals. A fresh value just
+outside the committed interval can still agree: the fresh run is itself one draw of bases and seeds.
 Exit status: 0 when every headline number is inside, 1 otherwise, 2 when a file or a headline is missing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -41,13 +45,17 @@ def lookup(summary: dict[str, Any], dotted: str) -> dict[str, Any]:
 
 
 def compare(reference: dict[str, Any], fresh: dict[str, Any], headlines=HEADLINES) -> list[dict[str, Any]]:
-    """One row per headline: the committed value and interval, the fresh value, and whether it is inside."""
+    """One row per headline: the committed value and interval, the fresh value and interval, whether the fresh
+    value is inside the committed interval, and whether the two runs agree within their combined uncertainty."""
     rows = []
     for path in headlines:
         ref, new = lookup(reference, path), lookup(fresh, path)
         lo, hi = ref["ci"]
+        tolerance = math.hypot((hi - lo) / 2, (new["ci"][1] - new["ci"][0]) / 2)
         rows.append({"headline": path, "committed": ref["value"], "committed_ci": [lo, hi],
-                     "fresh": new["value"], "inside": lo <= new["value"] <= hi})
+                     "fresh": new["value"], "fresh_ci": list(new["ci"]), "inside": lo <= new["value"] <= hi,
+                     "difference": new["value"] - ref["value"], "combined_half_width": tolerance,
+                     "agree": abs(new["value"] - ref["value"]) <= tolerance})
     return rows
 
 
@@ -97,12 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         lo, hi = r["committed_ci"]
         verdict = "inside" if r["inside"] else "OUTSIDE"
+        agreement = "agree" if r["agree"] else "DISAGREE"
         print(f"{r['headline']:<34} committed {100 * r['committed']:+6.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]   "
-              f"fresh {100 * r['fresh']:+6.1f}   {verdict}")
+              f"fresh {100 * r['fresh']:+6.1f}   {verdict:<7}   difference {100 * r['difference']:+.1f} "
+              f"(tolerance {100 * r['combined_half_width']:.1f}): {agreement}")
     if args.record:
         Path(args.record).write_text(json.dumps(record(reference, fresh, rows), indent=2) + "\n", encoding="utf-8")
     outside = [r["headline"] for r in rows if not r["inside"]]
+    disagree = [r["headline"] for r in rows if not r["agree"]]
     print("regenerated within the committed intervals" if not outside else f"NOT regenerated: {', '.join(outside)}")
+    print("the two runs agree on every headline" if not disagree else f"the two runs DISAGREE on: {', '.join(disagree)}")
     return 1 if outside else 0
 
 

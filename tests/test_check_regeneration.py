@@ -1,6 +1,8 @@
 """scripts/check_regeneration: fresh headline values against the committed intervals."""
 import json
 
+import pytest
+
 from scripts.check_regeneration import HEADLINES, compare, differing_paths, main
 
 
@@ -34,6 +36,18 @@ def test_a_value_outside_fails_and_a_missing_headline_is_named(tmp_path, capsys)
     (tmp_path / "new.json").write_text(json.dumps(fresh))
     assert main(["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json")]) == 2
     assert "positive_control.predicted_gain missing" in capsys.readouterr().err
+
+
+def test_a_value_just_outside_can_still_agree_within_the_two_runs_combined_uncertainty(tmp_path, capsys):
+    rows = compare(summary(0.40, half_width=0.03), summary(0.44, half_width=0.03))  # 0.04 <= hypot(0.03, 0.03)
+    assert not any(r["inside"] for r in rows) and all(r["agree"] for r in rows)
+    assert rows[0]["combined_half_width"] == pytest.approx(0.03 * 2 ** 0.5)
+    rows = compare(summary(0.40, half_width=0.03), summary(0.45, half_width=0.03))
+    assert not any(r["agree"] for r in rows)
+    (tmp_path / "ref.json").write_text(json.dumps(summary(0.40, half_width=0.03)))
+    (tmp_path / "new.json").write_text(json.dumps(summary(0.44, half_width=0.03)))
+    assert main(["--reference", str(tmp_path / "ref.json"), "--fresh", str(tmp_path / "new.json")]) == 1
+    assert "the two runs agree on every headline" in capsys.readouterr().out
 
 
 def test_a_subset_of_headlines_can_be_checked(tmp_path):
