@@ -3,8 +3,8 @@
 Two studies, one results folder: the positive control (ssd.studies.control: a benchmark family where the theory
 predicts an SSD gain, evaluated exactly) and the benign testbed (ssd.studies.testbed). Both configs are loaded and
 validated before any work starts. The stages that do not depend on each other (the testbed's base models and the
-whole control) run first, in `SSD_THREADS` single-thread processes; the rest runs in this process and reads them
-from the cache. The control's result is `positive_control` in `summary.json` and the first section of `report.md`.
+whole control) run first, in `SSD_THREADS` single-thread processes; then each phase of the testbed runs its
+independent jobs the same way, and this process reads every stage from the cache. The control's result is `positive_control` in `summary.json` and the first section of `report.md`.
 This module parses arguments and picks the folders.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     plot_control(control, out / CONTROL_FIGURE)
     summary = run(cfg, root, out, lead={"positive_control": control},
-                  lead_sections=[control_markdown(control), ""])
+                  lead_sections=[control_markdown(control), ""], processes=threads)
     pc = summary["positive_control"]
     print(f"ssd reproduce: positive control predicted gain {pc['predicted_gain']['value']:+.3f} "
           f"{pc['predicted_gain']['ci']}, measured {pc['measured_gain']['value']:+.3f} {pc['measured_gain']['ci']}; "

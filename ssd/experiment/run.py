@@ -9,6 +9,10 @@ Guarantees:
   its stages, and the runner makes each student once per call.
 - Each evaluation is `decoding.n` samples per problem of each problem set of `cfg.problems` (or the arm's
   `problems`), graded in the sandbox under `cfg.semantics`, summarised as pass@k with intervals and health.
+- `independent_jobs(cfg, arms)` cuts the same work into jobs that share no stage (one per SSD student, one per
+  distinct evaluation of an arm without SSD); run side by side (`ssd.runtime.run_in_processes`), they fill the
+  cache that `run_experiment(cfg, arms)` then reads. Stage outputs depend on their keys only, so the results are
+  the same either way.
 - `stage_plan(cfg, arms)` lists the stages in run order; the runner prints one line per stage on stderr,
   `[stage 7/31] ssd@T0.7: sft ... elapsed 3m12s, ETA 9m05s`, the ETA from the measured stages (or from
   per-stage estimates a study passes in), ignoring stages read from the cache.
@@ -18,11 +22,12 @@ Does not: choose decodings or checkpoints, or write results (studies do, through
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ssd.config import ConfigError, DecodingConfig
 from ssd.experiment.steps import (
@@ -159,6 +164,31 @@ def run_experiment(cfg: RunConfig, arms: Sequence[Arm]) -> dict[str, ArmResult]:
                 result.samples.setdefault(name, {})[problem_set] = evaluation.samples_dir
         results[arm.label] = result
     return results
+
+
+def independent_jobs(cfg: RunConfig, arms: Sequence[Arm]) -> list[Callable[[], None]]:
+    """`run_experiment(cfg, arms)` as jobs that share no stage, the SSD students first (the longest): one job per
+    student with every arm it serves, and one per distinct (model, decoding, problem sets) of the arms without
+    SSD. Each job runs with its own progress lines."""
+    student_groups: list[tuple[tuple[str, SSDRecipe | None], list[Arm]]] = []
+    evaluations: dict[tuple[str, str, tuple[str, ...]], Arm] = {}
+    for arm in arms:
+        if arm.ssd is not None:
+            group = next((g for key, g in student_groups if key == _student_key(arm)), None)
+            if group is None:
+                student_groups.append((_student_key(arm), group := []))
+            group.append(arm)
+            continue
+        for name, decoding in arm.decodings.items():
+            evaluations.setdefault((str(arm.model), repr(decoding), arm.problems),
+                                   dataclasses.replace(arm, decodings={name: decoding}))
+    job_cfg = dataclasses.replace(cfg, progress=None)
+    return [functools.partial(_fill_cache, job_cfg, group) for group in
+            [*(g for _, g in student_groups), *([arm] for arm in evaluations.values())]]
+
+
+def _fill_cache(cfg: RunConfig, arms: list[Arm]) -> None:
+    run_experiment(cfg, arms)
 
 
 def _make_student(arm: Arm, cfg: RunConfig, clock: StageClock,

@@ -47,11 +47,12 @@ def by_difficulty(compare, problems: dict, difficulties: list[str]) -> dict:
 
 
 def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = None,
-        lead_sections: list[str] = ()) -> dict[str, Any]:
-    """Run the study and write `out`; `lead` (summary keys, e.g. another study's result) is merged into the
-    summary and `lead_sections` (markdown lines) open the report."""
+        lead_sections: list[str] = (), processes: int = 1) -> dict[str, Any]:
+    """Run the study (each phase's independent jobs in `processes` processes) and write `out`; `lead` (summary
+    keys, e.g. another study's result) is merged into the summary and `lead_sections` (markdown lines) open the
+    report."""
     started = time.time()
-    study = Study(cfg, root)
+    study = Study(cfg, root, processes)
     frontier = study.frontier()
     grid = study.grid()
     t2 = study.table2(frontier, grid)

@@ -15,6 +15,9 @@ Order of work (each step stage-cached under `root`, so a re-run only reads):
 5. the stress test: the hottest untruncated T_train row, its no-code share and its evaluation result.
 6. token statistics of base vs SSD on the evaluation split's canonical solutions (`tokenstats`).
 
+Each step's arms run side by side in `processes` single-thread processes (`ssd.experiment.run.independent_jobs`)
+before this process reads their stages; the numbers do not depend on `processes`.
+
 Guarantees: no setting is chosen on the evaluation split; every number in the returned dict comes from
 a graded run of this call or its cache. Does not: write the report (`report.py` does).
 """
@@ -28,11 +31,12 @@ from typing import Any, Callable
 from ssd.cache import read_manifest
 from ssd.config import ConfigError, DecodingConfig
 from ssd.data.pools import SAMPLE_FILTERS
-from ssd.experiment.run import Arm, ArmResult, RunConfig, SSDRecipe, StageClock, run_experiment
+from ssd.experiment.run import Arm, ArmResult, RunConfig, SSDRecipe, StageClock, independent_jobs, run_experiment
 from ssd.experiment.steps import Evaluation, read_samples
 from ssd.generation.sampling import has_code
 from ssd.prompts import STYLES as PROMPT_STYLES
 from ssd.records import Problem
+from ssd.runtime import run_in_processes
 from ssd.sft import SFTRecipe
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.basemodel import BaseModelSettings, build_base_model
@@ -147,10 +151,12 @@ def base_model_builders(cfg: StudyConfig, root: str | Path, splits: dict[str, li
 
 class Study:
     """One run of the experiment: its phases are lists of arms of the one runner (`ssd.experiment.run`),
-    sharing problems, the base model, the stage cache and one stage clock."""
+    sharing problems, the base model, the stage cache and one stage clock; `processes` > 1 runs each phase's
+    independent jobs side by side first."""
 
-    def __init__(self, cfg: StudyConfig, root: str | Path):
+    def __init__(self, cfg: StudyConfig, root: str | Path, processes: int = 1):
         self.cfg, self.root = cfg, Path(root).resolve()  # one spelling per folder: stages record paths
+        self.processes = processes
         self.splits = held_out_splits(cfg)
         self.base_models = {seed: build() for seed, build in base_model_builders(cfg, self.root, self.splits).items()}
         self.base_model = self.base_models[cfg.base.seeds[0]]
@@ -177,6 +183,8 @@ class Study:
         run_cfg = RunConfig(problems={split: {p.id: p for p in self.splits[split]}}, prompt_style=cfg.prompt_style,
                             root=self.root, backend_options={"batch_size": cfg.batch_size}, workers=cfg.workers,
                             eval_stage="testbed-generate", progress=self.clock)
+        if self.processes > 1:
+            run_in_processes(independent_jobs(run_cfg, arms), self.processes)
         results = run_experiment(run_cfg, arms)
         for result in results.values():
             self.used_stages.update(Path(path) for name, path in result.stages.items() if name != "sft")
