@@ -136,7 +136,7 @@ def _delta_cell(delta: dict[str, Any]) -> str:
 
 
 def _base_rows(summary: dict[str, Any]) -> list[str]:
-    lines = ["| base seed | base pass@1 | SSD pass@1 (seeds pooled) | SSD - base pass@1 | SSD - base pass@5 | "
+    lines = ["| base seed | base pass@1 | SSD pass@1 (mean over SSD seeds) | SSD - base pass@1 | SSD - base pass@5 | "
              "SSD per seed | numbers / loop variables copied (val) | base training |", "|---|---|---|---|---|---|---|---|"]
     for b in summary["bases"]:
         copied = " / ".join(pct(b["lock_accuracy_val"][kind]["accuracy"]) for kind in ("number", "loop variable"))
