@@ -42,7 +42,11 @@ def test_every_base_is_reported_and_the_pooled_headline_averages_them(quick_run)
         fit = b["lock_accuracy_val"]
         assert set(fit) == {"number", "loop variable", "other"} and fit["number"]["positions"] > 0
         assert all(v["accuracy"] is None or 0 <= v["accuracy"] <= 1 for v in fit.values())
-    assert "numbers / loop variables copied" in (base / "out" / "report.md").read_text()
+    for b in s["bases"]:  # the SSD arm: the mean of its seeds' pass@1, and each seed's failures
+        assert b["ssd"]["pass@1"]["value"] == pytest.approx(sum(b["ssd_per_seed"].values()) / len(s["seeds"]))
+        assert list(b["health"]["ssd_per_seed"]) == [str(seed) for seed in s["seeds"]]
+    report = (base / "out" / "report.md").read_text()
+    assert "numbers / loop variables copied" in report and "How the failures look" in report
 
 
 def test_positive_control_leads_the_summary_and_the_report(quick_run):

@@ -146,7 +146,20 @@ def _base_rows(summary: dict[str, Any]) -> list[str]:
                      + f" | {copied} | {b['training_seconds'] or 0:.0f} s |")
     return lines + ["", "Numbers / loop variables copied: the share of lock positions in the validation split's canonical "
                     "solutions where the base's most likely next token is the canonical constant or bound name "
-                    "(teacher-forced). A base that has not learned to copy the statement's constants guesses them."]
+                    "(teacher-forced). A base that has not learned to copy the statement's constants guesses them.",
+                    "", _failures(summary)]
+
+
+def _failures(summary: dict[str, Any]) -> str:
+    """How each base and its SSD students fail on evaluation: runtime errors, wrong answers, max_tokens hits."""
+    def cell(health: dict[str, Any]) -> str:
+        counts = health["status_counts"]
+        return (f"{counts['runtime_error']} / {counts['wrong_answer']} / "
+                f"{100 * health['max_token_hit_rate']:.0f}%")
+    rows = [f"base {b['seed']}: {cell(b['health']['base'])}, students "
+            + ", ".join(cell(h) for h in b["health"]["ssd_per_seed"].values()) for b in summary["bases"]]
+    return ("How the failures look (evaluation samples; runtime errors / wrong answers / share ending at max_tokens, "
+            "for each base and then each of its SSD students): " + "; ".join(rows) + ".")
 
 
 def _against_ssd(summary: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ssd.cache import REPO_ROOT, read_manifest
-from ssd.metrics import paired_comparison_over_bases, run_health
+from ssd.metrics import paired_comparison_over_bases
 from ssd.runtime import host_info
 from ssd.studies.testbed import benchmark as bm
 from ssd.studies.testbed.report import mechanism_sentence, write_all
@@ -78,7 +78,8 @@ def run(cfg: StudyConfig, root: Path, out: Path, lead: dict[str, Any] | None = N
             "delta": {k: _delta(v) for k, v in paired["all"].items()},
             "ssd_per_seed": {str(s): r.metric(1) for s, (_, r) in runs["ssd"].items()},
             "by_difficulty": {d: {k: _delta(v) for k, v in paired[d].items()} for d in difficulties},
-            "health": {"base": base.summary["health"], "ssd": run_health([v for s in students for v in s])},
+            "health": {"base": base.summary["health"],
+                       "ssd_per_seed": {str(s): r.summary["health"] for s, (_, r) in runs["ssd"].items()}},
         })
     pooled_all = by_difficulty(lambda keep, subset, k: paired_comparison_over_bases(
         [[keep(b) for b in bs] for bs, _ in pairs], [[keep(s) for s in ss] for _, ss in pairs], subset, k),
