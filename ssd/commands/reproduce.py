@@ -4,8 +4,9 @@ Two studies, one results folder: the positive control (ssd.studies.control: a be
 predicts an SSD gain, evaluated exactly) and the benign testbed (ssd.studies.testbed). Both configs are loaded and
 validated before any work starts. The stages that do not depend on each other (the testbed's base models and the
 whole control) run first, in `SSD_THREADS` single-thread processes; then each phase of the testbed runs its
-independent jobs the same way, and this process reads every stage from the cache. The control's result is `positive_control` in `summary.json` and the first section of `report.md`.
-This module parses arguments and picks the folders.
+independent jobs the same way, and this process reads every stage from the cache. The control's result is
+`positive_control` in `summary.json` and the first section of `report.md`. This module parses arguments and picks
+the folders.
 """
 from __future__ import annotations
 
